@@ -1,0 +1,57 @@
+import { createComedySystem } from './comedy.js';
+import { setComedyLogSink } from './comedy-logger.js';
+import type { SupervisorRef } from './protocol.js';
+import { Supervisor } from './supervisor.js';
+import type { SupervisorSpec } from './supervisor-spec.js';
+import type { Logger, LogLevel } from '../logger.js';
+
+export interface ActorSystemOptions {
+  readonly spec: SupervisorSpec;
+  readonly log: Logger;
+  readonly logLevel: LogLevel;
+  readonly askTimeoutMs: number;
+  /** The root supervisor gave up: nothing above it can restart the tree. */
+  readonly onFailure: (error: Error) => void;
+}
+
+/** The running tree: the root supervisor, and the one way to stop it. */
+export interface ActorSystem {
+  readonly root: SupervisorRef;
+  /** Registers a step that stops intake (a consumer, a listener); shutdown runs these first, in reverse order. */
+  onShutdown(stopIntake: () => Promise<void>): void;
+  /** Stops intake, lets in-flight messages finish within `deadlineMs`, stops the tree, then comedy. */
+  shutdown(deadlineMs: number): Promise<void>;
+}
+
+export async function startActorSystem(opts: ActorSystemOptions): Promise<ActorSystem> {
+  setComedyLogSink(opts.log);
+  const comedy = await createComedySystem();
+  const root = new Supervisor(opts.spec, {
+    name: 'root',
+    spawner: comedy.spawner,
+    log: opts.log,
+    logLevel: opts.logLevel,
+    askTimeoutMs: opts.askTimeoutMs,
+    onFailure: opts.onFailure,
+  });
+  try {
+    await root.start();
+  } catch (err) {
+    await comedy.destroy();
+    throw err;
+  }
+  const intake: Array<() => Promise<void>> = [];
+  let stopping: Promise<void> | undefined;
+  return {
+    root,
+    onShutdown: (stopIntake) => void intake.push(stopIntake),
+    shutdown(deadlineMs) {
+      stopping ??= (async () => {
+        for (const stop of [...intake].reverse()) await stop();
+        await root.stop(deadlineMs);
+        await comedy.destroy();
+      })();
+      return stopping;
+    },
+  };
+}
