@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSystem, type Actor, type ActorRef } from 'comedy';
-import type { SerializedError } from './errors.js';
+import { RemoteActorError, type SerializedError } from './errors.js';
 import type { ActorMode } from './supervisor-spec.js';
 import type { LogLevel } from '../logger.js';
 
@@ -32,6 +32,8 @@ export type ExitInfo =
 export interface PingInfo {
   readonly pid: number;
   readonly depth: number;
+  /** Set when the behaviour failed to start. */
+  readonly initError?: SerializedError;
 }
 
 /** A running host actor, in this process or a forked one. */
@@ -49,7 +51,8 @@ export interface HostRef {
 
 /** Creates host actors as children of one comedy actor (the root, or a host that supervises children). */
 export interface Spawner {
-  spawn(params: HostParams, mode: ActorMode): Promise<HostRef>;
+  /** Resolves once the behaviour has started; rejects with its own error (name, code, stack) if it failed to. */
+  spawn(params: HostParams, mode: ActorMode): Promise<{ ref: HostRef; pid: number }>;
 }
 
 /** A module next to this one (.ts under tsx, .js once built), as a path comedy takes as absolute (`//...`). */
@@ -73,8 +76,11 @@ function hostRef(ref: ActorRef): HostRef {
 export function spawnerFor(parent: Actor): Spawner {
   return {
     async spawn(params, mode) {
-      const ref = await parent.createChild(HOST_MODULE, { mode, name: params.name, customParameters: params });
-      return hostRef(ref);
+      const ref = hostRef(await parent.createChild(HOST_MODULE, { mode, name: params.name, customParameters: params }));
+      const { pid, initError } = await ref.ping();
+      if (initError === undefined) return { ref, pid };
+      await ref.destroy();
+      throw new RemoteActorError(params.name, initError);
     },
   };
 }

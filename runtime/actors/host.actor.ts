@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import type { Actor } from 'comedy';
 import { releaseSignals, spawnerFor, type CallResult, type CastResult, type ExitInfo, type HostParams, type PingInfo } from './comedy.js';
 import { setComedyLogSink } from './comedy-logger.js';
-import { ActorCrashedError, ActorUnavailableError, serializeError } from './errors.js';
+import { ActorCrashedError, ActorUnavailableError, serializeError, type SerializedError } from './errors.js';
 import { Mailbox } from './mailbox.js';
 import type { ActorContext, ActorDef, Behaviour, Protocol } from './protocol.js';
 import { Supervisor } from './supervisor.js';
@@ -28,15 +28,23 @@ export default class Host {
   private settleExit!: (info: ExitInfo) => void;
   private readonly exit = new Promise<ExitInfo>((resolve) => (this.settleExit = resolve));
 
+  /** A behaviour that fails to start is reported by `ping` (comedy would flatten a thrown error to its message). */
+  private initError: SerializedError | undefined;
+
   async initialize(self: Actor): Promise<void> {
     this.params = self.getCustomParameters() as HostParams;
     this.log = createLogger({ level: this.params.logLevel, bindings: { actor: this.params.name } });
     if (this.params.forked) this.adoptProcess(self);
-    const loaded = (await import(pathToFileURL(this.params.module).href)) as { default?: ActorDef<Loose, unknown> };
-    if (typeof loaded.default?.create !== 'function') {
-      throw new TypeError(`${this.params.module} does not default-export defineActor(...)`);
+    try {
+      const loaded = (await import(pathToFileURL(this.params.module).href)) as { default?: ActorDef<Loose, unknown> };
+      if (typeof loaded.default?.create !== 'function') {
+        throw new TypeError(`${this.params.module} does not default-export defineActor(...)`);
+      }
+      this.behaviour = await loaded.default.create(this.context(self));
+    } catch (err) {
+      this.state = 'crashed';
+      this.initError = serializeError(err);
     }
-    this.behaviour = await loaded.default.create(this.context(self));
   }
 
   call(topic: string, msg: unknown): Promise<CallResult> | CallResult {
@@ -58,7 +66,7 @@ export default class Host {
   }
 
   ping(): PingInfo {
-    return { pid: process.pid, depth: this.mailbox.depth };
+    return { pid: process.pid, depth: this.mailbox.depth, ...(this.initError ? { initError: this.initError } : {}) };
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
@@ -138,7 +146,7 @@ export default class Host {
       if (this.state === 'running' || this.state === 'stopping') this.state = 'stopped';
       try {
         for (const supervisor of this.supervisors.reverse()) await supervisor.stop();
-        await this.behaviour?.stop?.();
+        if (this.initError === undefined) await this.behaviour.stop?.();
       } catch (err) {
         // The actor is going away either way; what its stop hook failed at is worth a line, not a crash.
         this.log.error({ err }, 'error while stopping actor');

@@ -199,7 +199,7 @@ export class Supervisor implements SupervisorRef {
       return;
     }
     const mode = entry.spec.mode ?? 'in-memory';
-    const ref = await this.deps.spawner.spawn(
+    const { ref, pid } = await this.deps.spawner.spawn(
       {
         module: entry.spec.actor.module,
         name: entry.name,
@@ -210,7 +210,6 @@ export class Supervisor implements SupervisorRef {
       },
       mode,
     );
-    const { pid } = await ref.ping();
     entry.ref = ref;
     entry.pid = pid;
     entry.status = 'running';

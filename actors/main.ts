@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { components } from './system.js';
+import { startActorSystem } from '../runtime/actors/system.js';
+import { parseEnv, RuntimeEnv } from '../runtime/config.js';
+import { createLogger } from '../runtime/logger.js';
+import { shutdownOnSignals } from '../runtime/process.js';
+import { loadTopology, topologySpec } from '../runtime/topology.js';
+
+/** Process entry: `--topology NAME|FILE` starts that topology's tree and runs until SIGINT/SIGTERM. */
+const TOPOLOGY_DIR = fileURLToPath(new URL('../deploy/topologies/', import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { topology: { type: 'string', default: 'all-in-one' } } });
+  const env = parseEnv(RuntimeEnv, process.env);
+  const log = createLogger({ level: env.OA_LOG_LEVEL });
+  const topology = await loadTopology(values.topology, TOPOLOGY_DIR);
+  const watchdog = { intervalMs: env.OA_WATCHDOG_INTERVAL_MS, timeoutMs: env.OA_WATCHDOG_TIMEOUT_MS };
+  const system = await startActorSystem({
+    spec: topologySpec(topology, components, watchdog),
+    log,
+    logLevel: env.OA_LOG_LEVEL,
+    askTimeoutMs: env.OA_ASK_TIMEOUT_MS,
+    onFailure: (err) => {
+      log.fatal({ err }, 'the root supervisor gave up; stopping');
+      void system.shutdown(env.OA_SHUTDOWN_DEADLINE_MS).finally(() => process.exit(1));
+    },
+  });
+  shutdownOnSignals(system, { log, deadlineMs: env.OA_SHUTDOWN_DEADLINE_MS });
+  log.info({ topology: topology.name, transport: topology.transport, tree: system.root.children() }, 'started');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`openaperture: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

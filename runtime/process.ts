@@ -1,0 +1,40 @@
+import type { ActorSystem } from './actors/system.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The runtime owns SIGINT and SIGTERM (comedy's handlers exit at once: comedy-notes §1.11). The first signal stops
+ * intake, drains in-flight messages within `deadlineMs`, stops the tree and exits 0; a second signal exits 1 at once.
+ */
+export function shutdownOnSignals(
+  system: ActorSystem,
+  opts: { log: Logger; deadlineMs: number; exit?: (code: number) => void },
+): void {
+  // A process runs until it is told to stop, even when nothing else (a socket, a timer) holds the event loop.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const exit = (code: number): void => {
+    clearInterval(keepAlive);
+    (opts.exit ?? process.exit)(code);
+  };
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      opts.log.warn({ signal }, 'second signal: exiting without waiting');
+      exit(1);
+      return;
+    }
+    stopping = true;
+    opts.log.info({ signal, deadlineMs: opts.deadlineMs }, 'shutting down');
+    system.shutdown(opts.deadlineMs).then(
+      () => {
+        opts.log.info('stopped');
+        exit(0);
+      },
+      (err: unknown) => {
+        opts.log.error({ err }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
