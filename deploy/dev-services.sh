@@ -246,6 +246,24 @@ enable_federation() { # NODE [env-wrapper...]
   fi
 }
 
+# ensure_rabbit_app NODE PORT LOGFILE: the node answers ping; make sure its
+# AMQP listener is up too.  If the node is still booting wait for it; if its
+# application was stopped (e.g. left so by a test's stop_app), start_app.
+ensure_rabbit_app() {
+  local node=$1 port=$2 logfile=$3
+  tcp_open 127.0.0.1 "$port" && return 0
+  if [[ $(timeout 30 rabbitmqctl -q -n "$node" eval 'rabbit:is_booting().' 2>/dev/null) == true ]]; then
+    log "$node is booting; waiting for it"
+    timeout 130 rabbitmqctl -q -n "$node" await_startup --timeout 120 </dev/null >&2 || true
+  fi
+  if ! tcp_open 127.0.0.1 "$port"; then
+    log "$node is up but its application is not running: start_app"
+    timeout 120 rabbitmqctl -q -n "$node" start_app </dev/null >&2 || true
+  fi
+  wait_for 60 "127.0.0.1:$port" tcp_open 127.0.0.1 "$port" \
+    || { tail_log "$logfile"; die "RabbitMQ $node does not listen on 127.0.0.1:$port"; }
+}
+
 start_rabbit1() {
   STEP="rabbitmq $RABBIT1_NODE"
   if ! rabbit_ping "$RABBIT1_NODE"; then
@@ -260,17 +278,9 @@ start_rabbit1() {
       || { tail_log "$LOG_DIR/rabbit1-start.log"; die "rabbitmq-server -detached failed"; }
     wait_for 120 "$RABBIT1_NODE to answer ping" rabbit_ping "$RABBIT1_NODE" \
       || { tail_log "$LOG_DIR/rabbit1-start.log"; die "RabbitMQ node $RABBIT1_NODE does not answer"; }
+    timeout 130 rabbitmqctl -q -n "$RABBIT1_NODE" await_startup --timeout 120 </dev/null >&2 || true
   fi
-  if ! tcp_open 127.0.0.1 "$RABBIT1_PORT"; then
-    # Node up, application stopped (e.g. left by a test's stop_app).
-    timeout 120 rabbitmqctl -q -n "$RABBIT1_NODE" await_startup --timeout 60 </dev/null >&2 || true
-    tcp_open 127.0.0.1 "$RABBIT1_PORT" || {
-      log "$RABBIT1_NODE is up but its application is not: start_app"
-      timeout 120 rabbitmqctl -q -n "$RABBIT1_NODE" start_app </dev/null >&2 || true
-    }
-    wait_for 60 "127.0.0.1:$RABBIT1_PORT" tcp_open 127.0.0.1 "$RABBIT1_PORT" \
-      || die "RabbitMQ $RABBIT1_NODE does not listen on 127.0.0.1:$RABBIT1_PORT"
-  fi
+  ensure_rabbit_app "$RABBIT1_NODE" "$RABBIT1_PORT" "$LOG_DIR/rabbit1-start.log"
   enable_federation "$RABBIT1_NODE"
   amqp_check "amqp://guest:guest@127.0.0.1:$RABBIT1_PORT" \
     || die "guest cannot open an AMQP connection to 127.0.0.1:$RABBIT1_PORT"
@@ -332,17 +342,10 @@ start_rabbit2() {
     wait_for 120 "$RABBIT2_NODE to answer ping" rabbit_ping "$RABBIT2_NODE" \
       || { tail_log "$LOG_DIR/rabbit2-start.log"; tail_log "$RABBIT2_DIR/log/$RABBIT2_NODE.log";
            die "RabbitMQ node $RABBIT2_NODE does not answer"; }
+    timeout 130 rabbitmqctl -q -n "$RABBIT2_NODE" await_startup --timeout 120 </dev/null >&2 || true
     started=1
   fi
-  if ! tcp_open 127.0.0.1 "$RABBIT2_PORT"; then
-    timeout 120 rabbitmqctl -q -n "$RABBIT2_NODE" await_startup --timeout 60 </dev/null >&2 || true
-    tcp_open 127.0.0.1 "$RABBIT2_PORT" || {
-      log "$RABBIT2_NODE is up but its application is not: start_app"
-      timeout 120 rabbitmqctl -q -n "$RABBIT2_NODE" start_app </dev/null >&2 || true
-    }
-    wait_for 60 "127.0.0.1:$RABBIT2_PORT" tcp_open 127.0.0.1 "$RABBIT2_PORT" \
-      || { tail_log "$RABBIT2_DIR/log/$RABBIT2_NODE.log"; die "$RABBIT2_NODE does not listen on 127.0.0.1:$RABBIT2_PORT"; }
-  fi
+  ensure_rabbit_app "$RABBIT2_NODE" "$RABBIT2_PORT" "$RABBIT2_DIR/log/$RABBIT2_NODE.log"
   enable_federation "$RABBIT2_NODE" rabbit2_env
   amqp_check "amqp://guest:guest@127.0.0.1:$RABBIT2_PORT" \
     || die "guest cannot open an AMQP connection to 127.0.0.1:$RABBIT2_PORT"

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import type { ActorDef, Protocol } from './actors/protocol.js';
-import { ACTOR_MODES, DEFAULT_BACKOFF, DEFAULT_INTENSITY, type SupervisorSpec, type Watchdog } from './actors/supervisor-spec.js';
+import { ACTOR_MODES, DEFAULT_BACKOFF, DEFAULT_INTENSITY, type ActorChildSpec, type SupervisorSpec, type Watchdog } from './actors/supervisor-spec.js';
 
 /** A topology file (`deploy/topologies/*.json`): which components this process runs, and how (design §9). */
 
@@ -83,8 +82,8 @@ export async function loadTopology(nameOrPath: string, dir: string): Promise<Top
   return parseTopology(text, basename(file));
 }
 
-/** Component name -> behaviour module, of any protocol and argument type (actors/system.ts owns it). */
-export type Catalogue = Readonly<Record<string, ActorDef<Protocol<Record<string, { msg: unknown; reply: unknown }>>, never>>>;
+/** Component name -> its behaviour module (an ActorDef of any protocol); actors/system.ts owns it. */
+export type Catalogue = Readonly<Record<string, ActorChildSpec['actor']>>;
 
 /**
  * The supervision tree of a topology: root (one_for_one) -> one supervisor per component -> the component actor.

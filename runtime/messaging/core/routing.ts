@@ -112,7 +112,6 @@ function lineageOf(exchanges: readonly MessagingExchange[], exchangeId: number):
     throw new RoutingError('unknown-exchange', [exchangeId], `exchange ${exchangeId} is not a known exchange`);
   }
   const upward: MessagingExchange[] = [start];
-  const seen = new Set([start.id]);
   for (let at = start; at.parent_exchange_id !== null; ) {
     const parentId = at.parent_exchange_id;
     const parent = byId.get(parentId);
@@ -120,11 +119,11 @@ function lineageOf(exchanges: readonly MessagingExchange[], exchangeId: number):
       const msg = `exchange ${at.id} has parent_exchange_id ${parentId}, which is not a known exchange`;
       throw new RoutingError('dangling-parent', [at.id, parentId], msg);
     }
-    if (seen.has(parentId)) {
-      const ids = [...upward.slice(upward.findIndex((x) => x.id === parentId)).map((x) => x.id), parentId];
+    const loopAt = upward.findIndex((x) => x.id === parentId);
+    if (loopAt >= 0) {
+      const ids = [...upward.slice(loopAt).map((x) => x.id), parentId];
       throw new RoutingError('cycle', ids, `exchange tree has a cycle (child -> parent): ${ids.join(' -> ')}`);
     }
-    seen.add(parentId);
     upward.push(parent);
     at = parent;
   }
@@ -221,12 +220,16 @@ export function connectionTarget(opts: {
   const exchange = metadata.exchanges.find((x) => x.id === exchangeId);
   const primary = { endpoint: endpointFor(metadata, brokerId, pick), route: routeFor(metadata.exchanges, exchangeId) };
   const failoverId = broker.failover_broker_id;
-  if (failoverId === null || failoverId === brokerId) return { primary };
+  if (failoverId === null) return { primary };
   if (!metadata.brokers.some((b) => b.id === failoverId)) {
     const msg = `broker ${brokerId} has failover_broker_id ${failoverId}, which is not a known broker`;
     throw new RoutingError('unknown-broker', [brokerId, failoverId], msg);
   }
   const failoverExchangeId = exchange?.failover_exchange_id ?? exchangeId;
+  if (!metadata.exchanges.some((x) => x.id === failoverExchangeId)) {
+    const msg = `exchange ${exchangeId} has failover_exchange_id ${failoverExchangeId}, which is not a known exchange`;
+    throw new RoutingError('unknown-exchange', [exchangeId, failoverExchangeId], msg);
+  }
   const failover = {
     endpoint: endpointFor(metadata, failoverId, pick),
     route: routeFor(metadata.exchanges, failoverExchangeId),

@@ -26,7 +26,8 @@ describe('newEnvelope', () => {
   });
 
   it('sets correlation_id and reply_to when given', () => {
-    const env = newEnvelope('fleet.requested', null, { id: 'e-2', now: NOW, correlationId: 'c-9', replyTo: 'amq.rabbitmq.reply-to' });
+    const opts = { id: 'e-2', now: NOW, correlationId: 'c-9', replyTo: 'amq.rabbitmq.reply-to' };
+    const env = newEnvelope('fleet.requested', null, opts);
     expect(env).to.deep.include({ correlation_id: 'c-9', reply_to: 'amq.rabbitmq.reply-to', payload: null });
   });
 });
@@ -85,7 +86,11 @@ describe('decodeEnvelope rejects with a readable reason', () => {
     ['empty id', json({ ...valid, id: '' }), 'field "id" must not be empty'],
     ['null correlation_id', json({ ...valid, correlation_id: null }), 'field "correlation_id" must be a string, got null'],
     ['object reply_to', json({ ...valid, reply_to: { queue: 'q' } }), 'field "reply_to" must be a string, got object'],
-    ['type and sent_at both wrong', json({ ...valid, type: 3, sent_at: true }), 'field "type" must be a string, got number; field "sent_at" must be a number, got boolean'],
+    [
+      'type and sent_at both wrong',
+      json({ ...valid, type: 3, sent_at: true }),
+      'field "type" must be a string, got number; field "sent_at" must be a number, got boolean',
+    ],
   ];
   for (const [title, bytes, reason] of cases) {
     it(title, () => expect(reasonOf(bytes)).to.include(reason));

@@ -1,0 +1,146 @@
+import { connect as amqpConnect } from 'amqplib';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
+import pg from 'pg';
+import { withTimeout } from '../../runtime/core/promises.js';
+
+/**
+ * The real services suites need, found from the environment that deploy/dev-services.sh prints. A suite declares
+ * them with `needs(...)`; before its tests each is probed for real. A missing one prints one loud SKIPPED line and
+ * skips the suite, or, under OA_REQUIRE_SERVICES=1 (CI), fails it.
+ */
+export type ServiceName = 'postgres' | 'rabbitmq' | 'rabbitmq-2' | 'docker' | 'registry' | 'registry-auth' | 'sshd';
+
+export interface Services {
+  readonly databaseUrl: string;
+  readonly amqpUrl: string;
+  readonly amqpUrl2: string;
+  readonly rabbit2Node: string;
+  readonly dockerSocket: string;
+  readonly registry: string;
+  readonly registryAuth: { readonly host: string; readonly user: string; readonly password: string };
+  readonly baseImage: string;
+  readonly ssh: { readonly host: string; readonly port: number; readonly user: string; readonly keyPath: string };
+}
+
+const env = process.env;
+const PROBE_TIMEOUT_MS = 3_000;
+
+class MissingService extends Error {
+  override readonly name = 'MissingService';
+}
+
+function variable(name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new MissingService(`${name} is not set (run: eval "$(deploy/dev-services.sh)")`);
+  return value;
+}
+
+/** The services' addresses; throws MissingService naming the first variable that is not set. */
+export function services(): Services {
+  const docker = variable('DOCKER_HOST');
+  if (!docker.startsWith('unix://')) throw new MissingService(`DOCKER_HOST must be unix:// for the tests, got ${docker}`);
+  return {
+    databaseUrl: variable('DATABASE_URL'),
+    amqpUrl: variable('AMQP_URL'),
+    amqpUrl2: variable('AMQP_URL_2'),
+    rabbit2Node: variable('OA_TEST_RABBIT2_NODE'),
+    dockerSocket: docker.slice('unix://'.length),
+    registry: variable('OA_TEST_REGISTRY'),
+    registryAuth: { host: variable('OA_TEST_REGISTRY_AUTH'), user: variable('OA_TEST_REGISTRY_USER'), password: variable('OA_TEST_REGISTRY_PASSWORD') },
+    baseImage: variable('OA_TEST_BASE_IMAGE'),
+    ssh: { host: variable('OA_TEST_SSH_HOST'), port: Number(variable('OA_TEST_SSH_PORT')), user: variable('OA_TEST_SSH_USER'), keyPath: variable('OA_TEST_SSH_KEY') },
+  };
+}
+
+function httpStatus(options: { socketPath?: string; host?: string; port?: number; path: string; auth?: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ ...options, method: 'GET' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function sshBanner(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host, port }, () => undefined);
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString('utf8'));
+    });
+    socket.once('error', reject);
+  });
+}
+
+const hostPort = (address: string): { host: string; port: number } => {
+  const [host = '', port = ''] = address.split(':');
+  return { host, port: Number(port) };
+};
+
+const probes: Record<ServiceName, (s: Services) => Promise<void>> = {
+  async postgres(s) {
+    const client = new pg.Client({ connectionString: s.databaseUrl });
+    await client.connect();
+    try {
+      await client.query('select 1');
+    } finally {
+      await client.end();
+    }
+  },
+  async rabbitmq(s) {
+    await (await amqpConnect(s.amqpUrl)).close();
+  },
+  async 'rabbitmq-2'(s) {
+    await (await amqpConnect(s.amqpUrl2)).close();
+  },
+  async docker(s) {
+    const status = await httpStatus({ socketPath: s.dockerSocket, path: '/_ping' });
+    if (status !== 200) throw new Error(`GET /_ping answered ${status}`);
+  },
+  async registry(s) {
+    const status = await httpStatus({ ...hostPort(s.registry), path: '/v2/' });
+    if (status !== 200) throw new Error(`GET /v2/ answered ${status}`);
+  },
+  async 'registry-auth'(s) {
+    const { user, password } = s.registryAuth;
+    const status = await httpStatus({ ...hostPort(s.registryAuth.host), path: '/v2/', auth: `${user}:${password}` });
+    if (status !== 200) throw new Error(`GET /v2/ with credentials answered ${status}`);
+  },
+  async sshd(s) {
+    if (!existsSync(s.ssh.keyPath)) throw new Error(`no key at ${s.ssh.keyPath}`);
+    const banner = await sshBanner(s.ssh.host, s.ssh.port);
+    if (!banner.startsWith('SSH-2.0')) throw new Error(`unexpected banner ${JSON.stringify(banner)}`);
+  },
+};
+
+/** Probes one service; resolves with why it is unusable, or undefined when it answers. */
+export async function unavailable(name: ServiceName): Promise<string | undefined> {
+  try {
+    const s = services();
+    await withTimeout(probes[name](s), PROBE_TIMEOUT_MS, () => new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`));
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+export const servicesRequired = (): boolean => env.OA_REQUIRE_SERVICES === '1';
+
+/** Declares, inside a `describe`, the services its tests need. */
+export function needs(...names: ServiceName[]): void {
+  before(async function () {
+    this.timeout(PROBE_TIMEOUT_MS * names.length + 1_000);
+    for (const name of names) {
+      const why = await unavailable(name);
+      if (why === undefined) continue;
+      const suite = this.test?.parent?.fullTitle() ?? 'suite';
+      if (servicesRequired()) throw new Error(`service ${name} is required (OA_REQUIRE_SERVICES=1) but unavailable: ${why}`);
+      process.stderr.write(`\n  !!!!! SKIPPED "${suite}": service ${name} unavailable: ${why}\n\n`);
+      this.skip();
+    }
+  });
+}
