@@ -80,7 +80,8 @@ export default class Host {
     await this.stopBehaviour();
   }
 
-  private async handle(topic: string, msg: unknown): Promise<CallResult> {
+  /** Runs one handler; stays synchronous for a synchronous handler (the hot path of in-memory asks). */
+  private handle(topic: string, msg: unknown): Promise<CallResult> | CallResult {
     if (this.state === 'crashed') {
       const error = new ActorCrashedError(this.params.name, 'an earlier message crashed it');
       return { ok: false, error: serializeError(error), crashed: true };
@@ -91,11 +92,20 @@ export default class Host {
       return { ok: false, error: serializeError(error), crashed: false };
     }
     try {
-      return { ok: true, value: await handler(msg) };
+      const value = handler(msg);
+      if (!(value instanceof Promise)) return { ok: true, value };
+      return value.then(
+        (settled: unknown): CallResult => ({ ok: true, value: settled }),
+        (err: unknown) => this.failed(err),
+      );
     } catch (err) {
-      if (this.params.crashOnError) this.crash(err);
-      return { ok: false, error: serializeError(err), crashed: this.params.crashOnError };
+      return this.failed(err);
     }
+  }
+
+  private failed(err: unknown): CallResult {
+    if (this.params.crashOnError) this.crash(err);
+    return { ok: false, error: serializeError(err), crashed: this.params.crashOnError };
   }
 
   private refusal(): CallResult {

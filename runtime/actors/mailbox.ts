@@ -12,11 +12,41 @@ export class Mailbox {
     return this.pending;
   }
 
-  run<T>(job: () => Promise<T> | T): Promise<T> {
+  /**
+   * Queues `job`. An idle mailbox runs it at once, in the caller's tick, and a synchronous result comes back as a
+   * plain value: the hot path of an in-memory ask allocates no promise here.
+   */
+  run<T>(job: () => Promise<T> | T): Promise<T> | T {
     this.pending += 1;
-    const result = this.tail.then(job, job).finally(() => this.settle());
-    this.tail = result.catch(() => undefined);
-    return result;
+    let started: Promise<T>;
+    if (this.pending === 1) {
+      let result: Promise<T> | T;
+      try {
+        result = job();
+      } catch (err) {
+        this.settle();
+        return Promise.reject(err as Error);
+      }
+      if (!(result instanceof Promise)) {
+        this.settle();
+        return result;
+      }
+      started = result;
+    } else {
+      started = this.tail.then(job, job);
+    }
+    const finished = started.then(
+      (value) => {
+        this.settle();
+        return value;
+      },
+      (err: unknown) => {
+        this.settle();
+        throw err;
+      },
+    );
+    this.tail = finished.catch(() => undefined);
+    return finished;
   }
 
   /** Resolves when every job queued so far has finished, or after `deadlineMs`; true when it drained. */

@@ -88,8 +88,8 @@ export class Supervisor implements SupervisorRef {
   }
 
   /** Starts every child in order; if one fails to start, stops those already started and rejects. */
-  start(): Promise<void> {
-    return this.ops.run(async () => {
+  async start(): Promise<void> {
+    await this.ops.run(async () => {
       this.state = 'running';
       for (const spec of this.spec.children) {
         const entry = this.entryFor(spec);
@@ -105,7 +105,7 @@ export class Supervisor implements SupervisorRef {
     });
   }
 
-  startChild<P extends Protocol<P>, A>(spec: TypedChildSpec<P, A>): Promise<ActorHandle<P>> {
+  async startChild<P extends Protocol<P>, A>(spec: TypedChildSpec<P, A>): Promise<ActorHandle<P>> {
     return this.ops.run(async () => {
       if (this.state !== 'running') throw new Error(`supervisor ${this.name} is ${this.state}; cannot start ${spec.name}`);
       if (this.find(spec.name)) throw new Error(`supervisor ${this.name} already has a child named ${spec.name}`);
@@ -121,8 +121,8 @@ export class Supervisor implements SupervisorRef {
     });
   }
 
-  terminateChild(name: string): Promise<void> {
-    return this.ops.run(async () => {
+  async terminateChild(name: string): Promise<void> {
+    await this.ops.run(async () => {
       const entry = this.find(name);
       if (!entry) return;
       await this.takeDown(entry, { graceful: true, deadlineMs: TAKE_DOWN_MS, then: 'stopped' });
@@ -161,11 +161,11 @@ export class Supervisor implements SupervisorRef {
    * Stops the children in reverse start order. Each stops taking messages, drains its mailbox (sharing
    * `deadlineMs` with the others), then stops.
    */
-  stop(deadlineMs = 5_000): Promise<void> {
+  async stop(deadlineMs = 5_000): Promise<void> {
     const deadlineAt = Date.now() + deadlineMs;
     this.clearTimers();
     if (this.state === 'running') this.state = 'stopping';
-    return this.ops.run(async () => {
+    await this.ops.run(async () => {
       for (const entry of [...this.entries].reverse()) {
         const left = Math.max(deadlineAt - Date.now(), 100);
         await this.takeDown(entry, { graceful: true, deadlineMs: left, then: 'stopped' });

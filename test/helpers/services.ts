@@ -37,20 +37,35 @@ function variable(name: string): string {
   return value;
 }
 
-/** The services' addresses; throws MissingService naming the first variable that is not set. */
-export function services(): Services {
+const dockerSocket = (): string => {
   const docker = variable('DOCKER_HOST');
   if (!docker.startsWith('unix://')) throw new MissingService(`DOCKER_HOST must be unix:// for the tests, got ${docker}`);
+  return docker.slice('unix://'.length);
+};
+const registryAuth = (): Services['registryAuth'] => ({
+  host: variable('OA_TEST_REGISTRY_AUTH'),
+  user: variable('OA_TEST_REGISTRY_USER'),
+  password: variable('OA_TEST_REGISTRY_PASSWORD'),
+});
+const ssh = (): Services['ssh'] => ({
+  host: variable('OA_TEST_SSH_HOST'),
+  port: Number(variable('OA_TEST_SSH_PORT')),
+  user: variable('OA_TEST_SSH_USER'),
+  keyPath: variable('OA_TEST_SSH_KEY'),
+});
+
+/** Every service's address; throws MissingService naming the first variable that is not set. */
+export function services(): Services {
   return {
     databaseUrl: variable('DATABASE_URL'),
     amqpUrl: variable('AMQP_URL'),
     amqpUrl2: variable('AMQP_URL_2'),
     rabbit2Node: variable('OA_TEST_RABBIT2_NODE'),
-    dockerSocket: docker.slice('unix://'.length),
+    dockerSocket: dockerSocket(),
     registry: variable('OA_TEST_REGISTRY'),
-    registryAuth: { host: variable('OA_TEST_REGISTRY_AUTH'), user: variable('OA_TEST_REGISTRY_USER'), password: variable('OA_TEST_REGISTRY_PASSWORD') },
+    registryAuth: registryAuth(),
     baseImage: variable('OA_TEST_BASE_IMAGE'),
-    ssh: { host: variable('OA_TEST_SSH_HOST'), port: Number(variable('OA_TEST_SSH_PORT')), user: variable('OA_TEST_SSH_USER'), keyPath: variable('OA_TEST_SSH_KEY') },
+    ssh: ssh(),
   };
 }
 
@@ -81,9 +96,10 @@ const hostPort = (address: string): { host: string; port: number } => {
   return { host, port: Number(port) };
 };
 
-const probes: Record<ServiceName, (s: Services) => Promise<void>> = {
-  async postgres(s) {
-    const client = new pg.Client({ connectionString: s.databaseUrl });
+/** Each probe reads only its own variables: a suite is never skipped for another service's missing variable. */
+const probes: Record<ServiceName, () => Promise<void>> = {
+  async postgres() {
+    const client = new pg.Client({ connectionString: variable('DATABASE_URL') });
     await client.connect();
     try {
       await client.query('select 1');
@@ -91,28 +107,31 @@ const probes: Record<ServiceName, (s: Services) => Promise<void>> = {
       await client.end();
     }
   },
-  async rabbitmq(s) {
-    await (await amqpConnect(s.amqpUrl)).close();
+  async rabbitmq() {
+    await (await amqpConnect(variable('AMQP_URL'))).close();
   },
-  async 'rabbitmq-2'(s) {
-    await (await amqpConnect(s.amqpUrl2)).close();
+  async 'rabbitmq-2'() {
+    variable('OA_TEST_RABBIT2_NODE');
+    await (await amqpConnect(variable('AMQP_URL_2'))).close();
   },
-  async docker(s) {
-    const status = await httpStatus({ socketPath: s.dockerSocket, path: '/_ping' });
+  async docker() {
+    variable('OA_TEST_BASE_IMAGE');
+    const status = await httpStatus({ socketPath: dockerSocket(), path: '/_ping' });
     if (status !== 200) throw new Error(`GET /_ping answered ${status}`);
   },
-  async registry(s) {
-    const status = await httpStatus({ ...hostPort(s.registry), path: '/v2/' });
+  async registry() {
+    const status = await httpStatus({ ...hostPort(variable('OA_TEST_REGISTRY')), path: '/v2/' });
     if (status !== 200) throw new Error(`GET /v2/ answered ${status}`);
   },
-  async 'registry-auth'(s) {
-    const { user, password } = s.registryAuth;
-    const status = await httpStatus({ ...hostPort(s.registryAuth.host), path: '/v2/', auth: `${user}:${password}` });
+  async 'registry-auth'() {
+    const { host, user, password } = registryAuth();
+    const status = await httpStatus({ ...hostPort(host), path: '/v2/', auth: `${user}:${password}` });
     if (status !== 200) throw new Error(`GET /v2/ with credentials answered ${status}`);
   },
-  async sshd(s) {
-    if (!existsSync(s.ssh.keyPath)) throw new Error(`no key at ${s.ssh.keyPath}`);
-    const banner = await sshBanner(s.ssh.host, s.ssh.port);
+  async sshd() {
+    const { host, port, keyPath } = ssh();
+    if (!existsSync(keyPath)) throw new Error(`no key at ${keyPath}`);
+    const banner = await sshBanner(host, port);
     if (!banner.startsWith('SSH-2.0')) throw new Error(`unexpected banner ${JSON.stringify(banner)}`);
   },
 };
@@ -120,8 +139,7 @@ const probes: Record<ServiceName, (s: Services) => Promise<void>> = {
 /** Probes one service; resolves with why it is unusable, or undefined when it answers. */
 export async function unavailable(name: ServiceName): Promise<string | undefined> {
   try {
-    const s = services();
-    await withTimeout(probes[name](s), PROBE_TIMEOUT_MS, () => new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`));
+    await withTimeout(probes[name](), PROBE_TIMEOUT_MS, () => new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`));
     return undefined;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
