@@ -1,0 +1,271 @@
+import type { ConsumeMessage, Options } from 'amqplib';
+import { randomInt, randomUUID } from 'node:crypto';
+import { DIRECT_REPLY_TO, type Endpoint } from './amqp/endpoint.js';
+import { BrokerLink, type EndpointKind } from './amqp/link.js';
+import { AmqpSubscription } from './amqp/subscription.js';
+import { planQueueDeclarations } from './core/declarations.js';
+import { amqpPropertiesFor, decodeEnvelope, encodeEnvelope, newEnvelope, type Envelope } from './core/envelope.js';
+import { publishKeyFor, resolveBroker, type ExchangeRoute, type MessagingMetadata, type PickOne } from './core/routing.js';
+import {
+  DEAD_LETTER_REASON_HEADER,
+  ERROR_REPLY_TYPE,
+  errorQueueOf,
+  PublishError,
+  remoteRequestErrorOf,
+  RpcTimeoutError,
+  TransportClosedError,
+  type ConsumerSpec,
+  type Destination,
+  type PublishOptions,
+  type RequestOptions,
+  type Subscription,
+  type Transport,
+} from './transport.js';
+import { withTimeout, sleep } from '../core/promises.js';
+import type { Logger } from '../logger.js';
+
+export interface AmqpTransportOptions {
+  readonly metadata: MessagingMetadata;
+  /** This process's exchange (EXCHANGE_ID): its consumers live there. */
+  readonly exchangeId: number;
+  /** This process's broker (BROKER_ID): used unless broker restrictions say otherwise (reference §4.4). */
+  readonly brokerId: number;
+  readonly log: Logger;
+  /** Prefetch and the cap on deliveries in a handler at once, per consumer (reference §4.5: 10). */
+  readonly maxInFlight?: number;
+  /** Failed reconnects before switching to the failover broker (reference §4.5 `retry_cnt`: 5). */
+  readonly retryCount?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly probeIntervalMs?: number;
+  /** How long a publish keeps trying (reconnects, failover included) before it rejects. */
+  readonly publishTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Declare exchanges, queues, `<queue>_error` and bindings (reference §4.3 `auto_declare`; default true). */
+  readonly autoDeclare?: boolean;
+  readonly pick?: PickOne;
+}
+
+interface PendingRequest {
+  readonly resolve: (payload: unknown) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+class UnroutableError extends Error {
+  override readonly name = 'Unroutable';
+}
+
+const randomPick: PickOne = (xs) => xs[randomInt(xs.length)]!;
+
+/**
+ * The AMQP transport (design §5): confirm-channel publishing routed by the messaging metadata, consumers on the own
+ * exchange with requeue-once and dead-lettering with a reason, RPC over direct reply-to, and broker failover that
+ * works (reference §4.5, fixed). One connection per broker (and its failover) per process.
+ */
+export class AmqpTransport implements Transport {
+  private readonly links = new Map<number, BrokerLink>();
+  private readonly subscriptions = new Set<AmqpSubscription<unknown>>();
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly declared = new WeakMap<Endpoint, Set<string>>();
+  private closing = false;
+  private readonly settings: Required<Omit<AmqpTransportOptions, 'metadata' | 'exchangeId' | 'brokerId' | 'log'>>;
+
+  constructor(private readonly opts: AmqpTransportOptions) {
+    this.settings = {
+      maxInFlight: opts.maxInFlight ?? 10,
+      retryCount: opts.retryCount ?? 5,
+      backoff: opts.backoff ?? { initialMs: 250, maxMs: 2_000 },
+      probeIntervalMs: opts.probeIntervalMs ?? 5_000,
+      publishTimeoutMs: opts.publishTimeoutMs ?? 30_000,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
+      autoDeclare: opts.autoDeclare ?? true,
+      pick: opts.pick ?? randomPick,
+    };
+    this.linkFor(opts.brokerId, opts.exchangeId);
+  }
+
+  async publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void> {
+    const correlation = options?.correlationId === undefined ? {} : { correlationId: options.correlationId };
+    await this.send(to, newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), ...correlation }), this.settings.publishTimeoutMs);
+  }
+
+  request(to: Destination, type: string, payload: unknown, options: RequestOptions): Promise<unknown> {
+    const correlationId = randomUUID();
+    const envelope = newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), correlationId, replyTo: DIRECT_REPLY_TO });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new RpcTimeoutError(to, type, options.timeoutMs));
+      }, options.timeoutMs);
+      this.pending.set(correlationId, { resolve, reject, timer });
+      this.send(to, envelope, Math.min(options.timeoutMs, this.settings.publishTimeoutMs)).catch((err: unknown) => {
+        if (!this.pending.delete(correlationId)) return;
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+  }
+
+  async consume<M>(spec: ConsumerSpec<M>): Promise<Subscription> {
+    if (this.closing) throw new TransportClosedError(`cannot consume queue ${spec.queue}: the transport is closing`);
+    const link = this.ownLink();
+    const subscription: AmqpSubscription<M> = new AmqpSubscription(spec, {
+      log: this.opts.log,
+      maxInFlight: this.settings.maxInFlight,
+      declare: (endpoint) => this.declareOwn(endpoint, spec.queue),
+      deadLetter: (endpoint, msg, reason) => this.deadLetter(endpoint, msg, spec.queue, reason),
+      reply: (endpoint, to, type, payload) => this.reply(endpoint, to, type, payload),
+    });
+    this.subscriptions.add(subscription as AmqpSubscription<unknown>);
+    for (const { endpoint } of link.connected()) await subscription.attach(endpoint);
+    return {
+      queue: spec.queue,
+      cancel: async () => {
+        this.subscriptions.delete(subscription as AmqpSubscription<unknown>);
+        await subscription.cancel();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const subscription of [...this.subscriptions]) await subscription.cancel();
+    this.subscriptions.clear();
+    for (const [id, request] of this.pending) {
+      clearTimeout(request.timer);
+      request.reject(new TransportClosedError('transport closed before the reply arrived'));
+      this.pending.delete(id);
+    }
+    await Promise.all([...this.links.values()].map((link) => link.close()));
+  }
+
+  private ownLink(): BrokerLink {
+    return this.linkFor(this.opts.brokerId, this.opts.exchangeId);
+  }
+
+  private linkFor(brokerId: number, exchangeId: number): BrokerLink {
+    let link = this.links.get(brokerId);
+    if (link === undefined) {
+      link = new BrokerLink({
+        brokerId,
+        exchangeId,
+        metadata: this.opts.metadata,
+        pick: this.settings.pick,
+        log: this.opts.log.child({ brokerId }),
+        retryCount: this.settings.retryCount,
+        backoff: this.settings.backoff,
+        probeIntervalMs: this.settings.probeIntervalMs,
+        connectTimeoutMs: this.settings.connectTimeoutMs,
+        onUp: (up, endpoint, kind) => this.onUp(up, endpoint, kind),
+        onReply: (msg) => this.onReply(msg),
+      });
+      this.links.set(brokerId, link);
+    }
+    return link;
+  }
+
+  /** Every (re)connect: forget what was declared on the old connection, and re-subscribe the own consumers. */
+  private async onUp(link: BrokerLink, endpoint: Endpoint, kind: EndpointKind): Promise<void> {
+    this.declared.set(endpoint, new Set());
+    if (link !== this.links.get(this.opts.brokerId)) return;
+    this.opts.log.info({ endpoint: endpoint.label, kind, consumers: this.subscriptions.size }, 'subscribing');
+    for (const subscription of this.subscriptions) await subscription.attach(endpoint);
+  }
+
+  /** Publishes until the broker confirms, across reconnects and failover, for at most `timeoutMs`. */
+  private async send(to: Destination, envelope: Envelope, timeoutMs: number): Promise<void> {
+    if (this.closing) throw new PublishError(to, 'the transport is closing');
+    const { restrictions } = this.opts.metadata;
+    const choice = resolveBroker({ source: this.opts.exchangeId, destination: to.exchangeId, restrictions, ownBrokerId: this.opts.brokerId, pick: this.settings.pick });
+    const link = this.linkFor(choice.brokerId, to.exchangeId);
+    const bytes = encodeEnvelope(envelope);
+    const properties: Options.Publish = { ...amqpPropertiesFor(envelope), mandatory: true };
+    const deadlineAt = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadlineAt && !this.closing) {
+      const active = await link.waitActive(deadlineAt);
+      if (!active) break;
+      const route = link.routeOn(active.kind, to.exchangeId);
+      try {
+        await this.declare(active.endpoint, route, to.queue);
+        await this.confirmPublish(active.endpoint, route.rootExchangeName, publishKeyFor(route.routingKey, to.queue), bytes, properties, deadlineAt);
+        return;
+      } catch (err) {
+        if (err instanceof UnroutableError) throw new PublishError(to, err.message, { cause: err });
+        lastError = err;
+        this.opts.log.debug({ err, queue: to.queue, endpoint: active.endpoint.label }, 'publish not confirmed; retrying');
+        await sleep(50);
+      }
+    }
+    const why = lastError instanceof Error ? lastError.message : `no broker reachable within ${timeoutMs} ms`;
+    throw new PublishError(to, why, lastError === undefined ? undefined : { cause: lastError });
+  }
+
+  private async confirmPublish(endpoint: Endpoint, exchange: string, key: string, bytes: Buffer, properties: Options.Publish, deadlineAt: number): Promise<void> {
+    const channel = endpoint.publishing();
+    if (!channel) throw new Error(`${endpoint.label} is not connected`);
+    const confirmed = new Promise<void>((resolve, reject) => {
+      channel.publish(exchange, key, bytes, properties, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('nacked by the broker')) : resolve()));
+    });
+    await withTimeout(confirmed, Math.max(deadlineAt - Date.now(), 1), () => new Error('no publisher confirm in time'));
+    if (typeof properties.messageId === 'string' && endpoint.takeReturned(properties.messageId)) {
+      throw new UnroutableError(`unroutable: nothing is bound to exchange ${exchange} with key ${key}`);
+    }
+  }
+
+  /** Declares a consumer's queue on an endpoint of the own broker, on that endpoint's route (failover exchange there). */
+  private async declareOwn(endpoint: Endpoint, queue: string): Promise<void> {
+    const kind: EndpointKind = endpoint === this.ownLink().primary ? 'primary' : 'failover';
+    await this.declare(endpoint, this.ownLink().routeOn(kind, this.opts.exchangeId), queue);
+  }
+
+  /** Declares a queue of an exchange once per connection (design §2: the platform declares its own queues). */
+  private async declare(endpoint: Endpoint, route: ExchangeRoute, queue: string): Promise<void> {
+    if (!this.settings.autoDeclare) return;
+    const done = this.declared.get(endpoint) ?? new Set<string>();
+    this.declared.set(endpoint, done);
+    const plan = planQueueDeclarations(route, queue, errorQueueOf(queue));
+    const key = `${plan.binding.exchange}|${plan.binding.key}`;
+    if (done.has(key)) return;
+    const channel = endpoint.publishing();
+    if (!channel) throw new Error(`${endpoint.label} is not connected`);
+    if (plan.exchange.name !== '') await channel.assertExchange(plan.exchange.name, plan.exchange.type, { durable: plan.exchange.durable });
+    await channel.assertQueue(plan.errorQueue.name, { durable: plan.errorQueue.durable });
+    await channel.assertQueue(plan.queue.name, { durable: plan.queue.durable, arguments: plan.queue.arguments });
+    if (plan.exchange.name !== '') await channel.bindQueue(plan.binding.queue, plan.binding.exchange, plan.binding.key);
+    done.add(key);
+  }
+
+  private async deadLetter(endpoint: Endpoint, msg: ConsumeMessage, queue: string, reason: string): Promise<void> {
+    const headers = { ...(msg.properties.headers ?? {}), [DEAD_LETTER_REASON_HEADER]: reason };
+    const contentType: unknown = msg.properties.contentType;
+    const properties: Options.Publish = { persistent: true, headers, ...(typeof contentType === 'string' ? { contentType } : {}) };
+    await this.confirmPublish(endpoint, '', errorQueueOf(queue), msg.content, properties, Date.now() + this.settings.publishTimeoutMs);
+  }
+
+  private async reply(endpoint: Endpoint, to: { replyTo: string; correlationId: string | undefined }, type: string, payload: unknown): Promise<void> {
+    const correlation = to.correlationId === undefined ? {} : { correlationId: to.correlationId };
+    const envelope = newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), ...correlation });
+    const properties: Options.Publish = { ...amqpPropertiesFor(envelope), persistent: false };
+    await this.confirmPublish(endpoint, '', to.replyTo, encodeEnvelope(envelope), properties, Date.now() + this.settings.publishTimeoutMs);
+  }
+
+  private onReply(msg: ConsumeMessage): void {
+    const decoded = decodeEnvelope(msg.content);
+    if (!decoded.ok) {
+      this.opts.log.warn({ reason: decoded.reason }, 'undecodable reply dropped');
+      return;
+    }
+    const { envelope } = decoded;
+    const correlationId = envelope.correlation_id ?? String(msg.properties.correlationId ?? '');
+    const request = this.pending.get(correlationId);
+    if (!request) {
+      this.opts.log.warn({ correlationId, type: envelope.type }, 'late reply dropped: its request already timed out or was never sent');
+      return;
+    }
+    this.pending.delete(correlationId);
+    clearTimeout(request.timer);
+    if (envelope.type === ERROR_REPLY_TYPE) request.reject(remoteRequestErrorOf(envelope.payload));
+    else request.resolve(envelope.payload);
+  }
+}

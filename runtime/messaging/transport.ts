@@ -1,0 +1,135 @@
+import type { Envelope } from './core/envelope.js';
+
+/**
+ * The messaging contract both transports keep (design §5): the in-memory one for the embedded default and unit tests,
+ * the AMQP one across processes, hosts and exchanges. Which one a process uses is configuration, not code.
+ */
+
+/** Where a message goes: a queue in an exchange (reference §4.1: `<routing_key>.<queue>` on the root exchange). */
+export interface Destination {
+  readonly exchangeId: number;
+  readonly queue: string;
+}
+
+/** What a handler decides about one delivery (style R7); the transport turns it into ack, requeue or dead-letter. */
+export type Outcome =
+  | { readonly type: 'ack'; readonly reply?: unknown }
+  /** Requeue once; if it was already redelivered, dead-letter with `reason`. */
+  | { readonly type: 'retry'; readonly reason: string }
+  /** Straight to `<queue>_error` with `reason`. */
+  | { readonly type: 'dead-letter'; readonly reason: string };
+
+export type Decoded<M> = { readonly ok: true; readonly value: M } | { readonly ok: false; readonly reason: string };
+
+/** Facts about a delivery a handler may want: not the channel, nor the delivery tag (style R7). */
+export interface DeliveryInfo {
+  readonly queue: string;
+  readonly redelivered: boolean;
+  readonly envelope: Envelope;
+}
+
+/**
+ * A consumer of one queue of the local exchange. `decode` checks the payload with the component's own schema; a
+ * payload it refuses is dead-lettered at once with its reason. `handle` throwing counts as `retry` with the error's
+ * message. For a request (the envelope has `reply_to`) the `reply` of an `ack` goes back to the caller; a thrown
+ * error goes back as an error reply instead of being retried, so the caller learns at once and a request never runs
+ * twice by the transport's doing.
+ */
+export interface ConsumerSpec<M> {
+  readonly queue: string;
+  readonly decode: (payload: unknown, type: string) => Decoded<M>;
+  readonly handle: (msg: M, info: DeliveryInfo) => Promise<Outcome>;
+}
+
+export interface Subscription {
+  readonly queue: string;
+  /** Stops new deliveries, waits for those in flight. */
+  cancel(): Promise<void>;
+}
+
+export interface PublishOptions {
+  readonly correlationId?: string;
+}
+
+export interface RequestOptions {
+  readonly timeoutMs: number;
+}
+
+export interface Transport {
+  /** Resolves once the message is safely with the broker (publisher confirm); rejects if it cannot be. */
+  publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void>;
+  /** Sends a request and resolves with the reply's payload; rejects with RpcTimeout, or RemoteRequestError. */
+  request(to: Destination, type: string, payload: unknown, options: RequestOptions): Promise<unknown>;
+  consume<M>(spec: ConsumerSpec<M>): Promise<Subscription>;
+  /** Cancels every consumer (intake), waits for deliveries in flight, then closes. */
+  close(): Promise<void>;
+}
+
+/** Header carrying why a message was dead-lettered. */
+export const DEAD_LETTER_REASON_HEADER = 'x-openaperture-reason';
+
+/** The dead-letter queue of a queue (reference §4.3). */
+export const errorQueueOf = (queue: string): string => `${queue}_error`;
+
+/** The envelope type of a reply that carries an error instead of a result. */
+export const ERROR_REPLY_TYPE = 'rpc.error';
+
+export class RpcTimeoutError extends Error {
+  override readonly name = 'RpcTimeout';
+  readonly retryable = true;
+  constructor(
+    readonly destination: Destination,
+    readonly type: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no reply to ${type} from queue ${destination.queue} of exchange ${destination.exchangeId} within ${timeoutMs} ms`);
+  }
+}
+
+/** The server of a request failed; name, message, code and stack are the server's. */
+export class RemoteRequestError extends Error {
+  override readonly name: string;
+  readonly code: string | number | undefined;
+  readonly retryable: boolean | undefined;
+  constructor(error: { name: string; message: string; code?: string | number; retryable?: boolean; stack?: string }) {
+    super(error.message);
+    this.name = error.name;
+    this.code = error.code;
+    this.retryable = error.retryable;
+    if (error.stack !== undefined) this.stack = error.stack;
+  }
+}
+
+/** The error an error reply carries (`serializeError` of the server's); a malformed one still becomes an error. */
+export function remoteRequestErrorOf(payload: unknown): RemoteRequestError {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  return new RemoteRequestError({
+    name: typeof p.name === 'string' ? p.name : 'Error',
+    message: typeof p.message === 'string' ? p.message : `malformed error reply: ${JSON.stringify(payload)}`,
+    ...(typeof p.code === 'string' || typeof p.code === 'number' ? { code: p.code } : {}),
+    ...(typeof p.retryable === 'boolean' ? { retryable: p.retryable } : {}),
+    ...(typeof p.stack === 'string' ? { stack: p.stack } : {}),
+  });
+}
+
+/** A publish the broker did not confirm in time, or refused. */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  readonly retryable = true;
+  constructor(
+    readonly destination: Destination,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`publish to queue ${destination.queue} of exchange ${destination.exchangeId} failed: ${message}`, options);
+  }
+}
+
+/** The transport was closed (shutdown): the message was not sent, or its reply will not come. */
+export class TransportClosedError extends Error {
+  override readonly name = 'TransportClosed';
+  readonly retryable = true;
+}
+
+export const isRpcTimeout = (e: unknown): e is RpcTimeoutError => e instanceof Error && e.name === 'RpcTimeout';
+export const isPublishError = (e: unknown): e is PublishError => e instanceof Error && e.name === 'PublishError';
