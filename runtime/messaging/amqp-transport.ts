@@ -127,6 +127,11 @@ export class AmqpTransport implements Transport {
     };
   }
 
+  /** Which endpoint of each broker takes traffic now; for health reports and the failover test. */
+  status(): Array<{ brokerId: number; active: EndpointKind | 'none' }> {
+    return [...this.links.entries()].map(([brokerId, link]) => ({ brokerId, active: link.active()?.kind ?? 'none' }));
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     for (const subscription of [...this.subscriptions]) await subscription.cancel();
