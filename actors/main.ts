@@ -1,26 +1,25 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { components } from './system.js';
-import { startActorSystem } from '../runtime/actors/system.js';
-import { parseEnv, RuntimeEnv } from '../runtime/config.js';
+import { startPlatformProcess } from '../runtime/boot.js';
+import { MessagingEnv, parseEnv, RuntimeEnv } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { shutdownOnSignals } from '../runtime/process.js';
-import { loadTopology, topologySpec } from '../runtime/topology.js';
+import { loadTopology } from '../runtime/topology.js';
 
-/** Process entry: `--topology NAME|FILE` starts that topology's tree and runs until SIGINT/SIGTERM. */
+/** Process entry: `--topology NAME|FILE` starts that topology and runs until SIGINT/SIGTERM. */
 const TOPOLOGY_DIR = fileURLToPath(new URL('../deploy/topologies/', import.meta.url));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { topology: { type: 'string', default: 'all-in-one' } } });
-  const env = parseEnv(RuntimeEnv, process.env);
+  const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), process.env);
   const log = createLogger({ level: env.OA_LOG_LEVEL });
   const topology = await loadTopology(values.topology, TOPOLOGY_DIR);
-  const watchdog = { intervalMs: env.OA_WATCHDOG_INTERVAL_MS, timeoutMs: env.OA_WATCHDOG_TIMEOUT_MS };
-  const system = await startActorSystem({
-    spec: topologySpec(topology, components, watchdog),
+  const { system } = await startPlatformProcess({
+    topology,
+    catalogue: components,
+    env,
     log,
-    logLevel: env.OA_LOG_LEVEL,
-    askTimeoutMs: env.OA_ASK_TIMEOUT_MS,
     onFailure: (err) => {
       log.fatal({ err }, 'the root supervisor gave up; stopping');
       void system.shutdown(env.OA_SHUTDOWN_DEADLINE_MS).finally(() => process.exit(1));

@@ -26,6 +26,25 @@ export const RuntimeEnv = z.object({
 });
 export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
 
+/**
+ * Where this process sits in the messaging topology (seed 000 names: EXCHANGE_ID, BROKER_ID) and how it reaches the
+ * brokers: a metadata file (OA_MESSAGING_METADATA, the Manager's messaging tables as JSON), or, for the simplest
+ * deployment, one broker URL (AMQP_URL) with one root exchange named OA_EXCHANGE_NAME.
+ */
+export const MessagingEnv = z.object({
+  EXCHANGE_ID: positiveInt(1),
+  BROKER_ID: positiveInt(1),
+  AMQP_URL: z.string().min(1).optional(),
+  OA_MESSAGING_METADATA: z.string().min(1).optional(),
+  OA_EXCHANGE_NAME: z.string().min(1).default('openaperture'),
+  /** Prefetch and the cap on deliveries in a handler at once, per consumer (reference §4.5). */
+  OA_MAX_IN_FLIGHT: positiveInt(10),
+  /** Failed reconnects before a switch to the failover broker (reference §4.5 retry_cnt). */
+  OA_AMQP_RETRY_COUNT: positiveInt(5),
+  OA_HEARTBEAT_INTERVAL_MS: positiveInt(30_000),
+});
+export type MessagingEnv = z.infer<typeof MessagingEnv>;
+
 /** Parses `env` with `schema`; every problem names its variable and what was wrong with the value. */
 export function parseEnv<S extends z.ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>): z.infer<S> {
   const parsed = schema.safeParse(env);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import type { QueueRoute } from './messaging/actor-consumer.js';
 import { ACTOR_MODES, DEFAULT_BACKOFF, DEFAULT_INTENSITY, type ActorChildSpec, type SupervisorSpec, type Watchdog } from './actors/supervisor-spec.js';
 
 /** A topology file (`deploy/topologies/*.json`): which components this process runs, and how (design §9). */
@@ -82,8 +83,15 @@ export async function loadTopology(nameOrPath: string, dir: string): Promise<Top
   return parseTopology(text, basename(file));
 }
 
-/** Component name -> its behaviour module (an ActorDef of any protocol); actors/system.ts owns it. */
-export type Catalogue = Readonly<Record<string, ActorChildSpec['actor']>>;
+/** A component as the composition root (actors/system.ts) declares it: its behaviour and the queues it consumes. */
+export interface ComponentEntry {
+  /** An ActorDef of any protocol. */
+  readonly actor: ActorChildSpec['actor'];
+  readonly consumes?: ReadonlyArray<QueueRoute<unknown>>;
+}
+
+/** Component name -> its entry. */
+export type Catalogue = Readonly<Record<string, ComponentEntry>>;
 
 /**
  * The supervision tree of a topology: root (one_for_one) -> one supervisor per component -> the component actor.
@@ -108,7 +116,7 @@ export function topologySpec(topology: Topology, catalogue: Catalogue, watchdog:
       supervisor: {
         strategy: 'one_for_one',
         ...policy,
-        children: [{ name: c.name, actor: catalogue[c.name]!, args: c.args ?? {}, mode: c.mode }],
+        children: [{ name: c.name, actor: catalogue[c.name]!.actor, args: c.args ?? {}, mode: c.mode }],
       },
     })),
   };

@@ -99,6 +99,8 @@ export interface SupervisorRef {
   terminateChild(name: string): Promise<void>;
   /** The handle of a child started from the spec, typed by its behaviour module. */
   handle<P extends Protocol<P>>(name: string, actor: ActorDef<P, never>): ActorHandle<P>;
+  /** The handle of a child, untyped: for runtime plumbing (queue routing), not for components. */
+  untypedHandle(name: string): ActorHandle<Record<string, { msg: unknown; reply: unknown }>>;
   /** A child supervisor started from the spec. */
   supervisor(name: string): SupervisorRef;
   children(): ChildInfo[];

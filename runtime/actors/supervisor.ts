@@ -140,6 +140,12 @@ export class Supervisor implements SupervisorRef {
     return entry.handle as unknown as ActorHandle<P>;
   }
 
+  untypedHandle(name: string): ActorHandle<Loose> {
+    const entry = this.find(name);
+    if (entry?.kind !== 'actor') throw new Error(`supervisor ${this.name} has no actor named ${name}`);
+    return entry.handle;
+  }
+
   supervisor(name: string): SupervisorRef {
     const entry = this.find(name);
     if (entry?.kind !== 'supervisor' || !entry.supervisor) throw new Error(`supervisor ${this.name} has no running supervisor named ${name}`);

@@ -41,7 +41,7 @@ describe('topology files', () => {
 
   it('refuses a component the catalogue does not know, naming the known ones', () => {
     const topology = parseTopology('{"name":"x","components":[{"name":"counter"},{"name":"nope"}]}', 'x.json');
-    const catalogue: Catalogue = { counter };
+    const catalogue: Catalogue = { counter: { actor: counter } };
     expect(() => topologySpec(topology, catalogue, watchdog, 'x.json')).to.throw(
       TopologyError,
       'components[1].name: unknown component "nope" (known: counter)',
@@ -50,7 +50,7 @@ describe('topology files', () => {
 
   it('gives each component its own supervisor under a one_for_one root', () => {
     const topology = parseTopology('{"name":"x","components":[{"name":"counter","mode":"forked","args":{"start":3}}]}', 'x.json');
-    const spec = topologySpec(topology, { counter }, watchdog);
+    const spec = topologySpec(topology, { counter: { actor: counter } }, watchdog);
     expect(spec.strategy).to.equal('one_for_one');
     expect(spec.children).to.have.length(1);
     const child = spec.children[0]!;
