@@ -33,6 +33,7 @@ export async function openTransport(kind: Topology['transport'], env: MessagingE
     log: log.child({ transport: 'amqp' }),
     maxInFlight: env.OA_MAX_IN_FLIGHT,
     retryCount: env.OA_AMQP_RETRY_COUNT,
+    autoDeclare: env.OA_AMQP_AUTO_DECLARE,
   });
 }
 

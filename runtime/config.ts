@@ -42,6 +42,11 @@ export const MessagingEnv = z.object({
   /** Failed reconnects before a switch to the failover broker (reference §4.5 retry_cnt). */
   OA_AMQP_RETRY_COUNT: positiveInt(5),
   OA_HEARTBEAT_INTERVAL_MS: positiveInt(30_000),
+  /** Declare exchanges, queues, `<queue>_error` and bindings (reference §4.3 auto_declare); `false` if provisioned by hand. */
+  OA_AMQP_AUTO_DECLARE: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
 });
 export type MessagingEnv = z.infer<typeof MessagingEnv>;
 

@@ -21,7 +21,7 @@ import {
   type Subscription,
   type Transport,
 } from './transport.js';
-import { withTimeout, sleep } from '../core/promises.js';
+import { sleep } from '../core/promises.js';
 import type { Logger } from '../logger.js';
 
 export interface AmqpTransportOptions {
@@ -188,12 +188,12 @@ export class AmqpTransport implements Transport {
     const deadlineAt = Date.now() + timeoutMs;
     let lastError: unknown;
     while (Date.now() < deadlineAt && !this.closing) {
-      const active = await link.waitActive(deadlineAt);
+      const active = link.active() ?? (await link.waitActive(deadlineAt));
       if (!active) break;
       const route = link.routeOn(active.kind, to.exchangeId);
       try {
-        await this.declare(active.endpoint, route, to.queue);
-        await this.confirmPublish(active.endpoint, route.rootExchangeName, publishKeyFor(route.routingKey, to.queue), bytes, properties, deadlineAt);
+        if (!this.isDeclared(active.endpoint, route, to.queue)) await this.declare(active.endpoint, route, to.queue);
+        await this.confirmPublish(active.endpoint, route.rootExchangeName, publishKeyFor(route.routingKey, to.queue), bytes, properties);
         return;
       } catch (err) {
         if (err instanceof UnroutableError) throw new PublishError(to, err.message, { cause: err });
@@ -206,13 +206,14 @@ export class AmqpTransport implements Transport {
     throw new PublishError(to, why, lastError === undefined ? undefined : { cause: lastError });
   }
 
-  private async confirmPublish(endpoint: Endpoint, exchange: string, key: string, bytes: Buffer, properties: Options.Publish, deadlineAt: number): Promise<void> {
+  private async confirmPublish(endpoint: Endpoint, exchange: string, key: string, bytes: Buffer, properties: Options.Publish): Promise<void> {
     const channel = endpoint.publishing();
     if (!channel) throw new Error(`${endpoint.label} is not connected`);
-    const confirmed = new Promise<void>((resolve, reject) => {
+    // No timer per publish: amqplib fails every unconfirmed callback when the channel closes, and the 15 s AMQP
+    // heartbeat closes a connection that went silent.
+    await new Promise<void>((resolve, reject) => {
       channel.publish(exchange, key, bytes, properties, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('nacked by the broker')) : resolve()));
     });
-    await withTimeout(confirmed, Math.max(deadlineAt - Date.now(), 1), () => new Error('no publisher confirm in time'));
     if (typeof properties.messageId === 'string' && endpoint.takeReturned(properties.messageId)) {
       throw new UnroutableError(`unroutable: nothing is bound to exchange ${exchange} with key ${key}`);
     }
@@ -224,14 +225,18 @@ export class AmqpTransport implements Transport {
     await this.declare(endpoint, this.ownLink().routeOn(kind, this.opts.exchangeId), queue);
   }
 
+  /** True when nothing needs declaring: auto-declare is off, or this connection has declared the queue already. */
+  private isDeclared(endpoint: Endpoint, route: ExchangeRoute, queue: string): boolean {
+    return !this.settings.autoDeclare || (this.declared.get(endpoint)?.has(`${route.rootExchangeName}|${route.routingKey}|${queue}`) ?? false);
+  }
+
   /** Declares a queue of an exchange once per connection (design §2: the platform declares its own queues). */
   private async declare(endpoint: Endpoint, route: ExchangeRoute, queue: string): Promise<void> {
-    if (!this.settings.autoDeclare) return;
+    if (this.isDeclared(endpoint, route, queue)) return;
     const done = this.declared.get(endpoint) ?? new Set<string>();
     this.declared.set(endpoint, done);
     const plan = planQueueDeclarations(route, queue, errorQueueOf(queue));
-    const key = `${plan.binding.exchange}|${plan.binding.key}`;
-    if (done.has(key)) return;
+    const key = `${route.rootExchangeName}|${route.routingKey}|${queue}`;
     const channel = endpoint.publishing();
     if (!channel) throw new Error(`${endpoint.label} is not connected`);
     if (plan.exchange.name !== '') await channel.assertExchange(plan.exchange.name, plan.exchange.type, { durable: plan.exchange.durable });
@@ -245,14 +250,14 @@ export class AmqpTransport implements Transport {
     const headers = { ...(msg.properties.headers ?? {}), [DEAD_LETTER_REASON_HEADER]: reason };
     const contentType: unknown = msg.properties.contentType;
     const properties: Options.Publish = { persistent: true, headers, ...(typeof contentType === 'string' ? { contentType } : {}) };
-    await this.confirmPublish(endpoint, '', errorQueueOf(queue), msg.content, properties, Date.now() + this.settings.publishTimeoutMs);
+    await this.confirmPublish(endpoint, '', errorQueueOf(queue), msg.content, properties);
   }
 
   private async reply(endpoint: Endpoint, to: { replyTo: string; correlationId: string | undefined }, type: string, payload: unknown): Promise<void> {
     const correlation = to.correlationId === undefined ? {} : { correlationId: to.correlationId };
     const envelope = newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), ...correlation });
     const properties: Options.Publish = { ...amqpPropertiesFor(envelope), persistent: false };
-    await this.confirmPublish(endpoint, '', to.replyTo, encodeEnvelope(envelope), properties, Date.now() + this.settings.publishTimeoutMs);
+    await this.confirmPublish(endpoint, '', to.replyTo, encodeEnvelope(envelope), properties);
   }
 
   private onReply(msg: ConsumeMessage): void {

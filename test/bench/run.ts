@@ -1,7 +1,11 @@
 import { benchActors } from './actors.bench.js';
-import { formatResults } from './report.js';
+import { formatResults, type BenchResult } from './report.js';
+import { benchTransport } from './transport.bench.js';
 
 /** `npm run bench`: every benchmark, each against its baseline measured in this same run. */
-const results = await benchActors();
+const results: BenchResult[] = await benchActors();
+const amqpUrl = process.env.AMQP_URL;
+if (amqpUrl) results.push(...(await benchTransport(amqpUrl)));
+else process.stderr.write('!!!!! SKIPPED transport benchmarks: AMQP_URL is not set (eval "$(bash deploy/dev-services.sh)")\n');
 process.stdout.write(`${formatResults(results)}\n`);
 process.exit(0);

@@ -37,7 +37,10 @@ export function twoExchangeMetadata(amqpUrl: string): MessagingMetadata {
 }
 
 /** The contract harness over a real broker: raw amqplib for what a test looks at from outside. */
-export async function amqpHarness(amqpUrl: string, extra: Partial<AmqpTransportOptions> = {}): Promise<TransportHarness & { lines: LogLine[] }> {
+export async function amqpHarness(
+  amqpUrl: string,
+  extra: Partial<AmqpTransportOptions> = {},
+): Promise<TransportHarness & { lines: LogLine[]; rootExchange: string }> {
   const metadata = twoExchangeMetadata(amqpUrl);
   const { log, lines } = captureLogs();
   const raw: ChannelModel = await connect(amqpUrl);
@@ -51,6 +54,7 @@ export async function amqpHarness(amqpUrl: string, extra: Partial<AmqpTransportO
   });
   return {
     lines,
+    rootExchange: metadata.exchanges[0]!.name,
     get warnings() {
       return lines.filter((l) => l.level >= 40).map((l) => l.msg);
     },
