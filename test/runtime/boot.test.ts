@@ -9,7 +9,7 @@ import { rejectionOf, waitFor } from '../helpers/wait.js';
 
 const decode = (payload: unknown) => ({ ok: true as const, value: payload as { n: number; crash?: boolean } });
 const catalogue = { recorder: { actor: recorder, consumes: [{ queue: 'recorder', topic: 'deliver', decode }] } };
-const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), { OA_HEARTBEAT_INTERVAL_MS: '100000' });
+const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), { OA_HEARTBEAT_INTERVAL_MS: '100000', OA_LOG_LEVEL: 'silent' });
 
 for (const mode of ['in-memory', 'forked'] as const) {
   describe(`a platform process on the in-memory transport (${mode} component)`, function () {
