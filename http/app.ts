@@ -1,0 +1,128 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import Koa from 'koa';
+import type { Database } from './database.js';
+import { bearerToken, roleAllows, type Principal, type TokenIssuer } from './auth.js';
+import { errorReply, ForbiddenError, UnauthorizedError } from './errors.js';
+import { documentRoute, parsePart, type AnyRoute, type Call, type RouteResult } from './route.js';
+import { AuditEventSchema } from '../entities/auth.js';
+import type { Logger } from '../runtime/logger.js';
+
+/** What every route may reach; route groups extend it with what they need (secrets, a publisher...). */
+export interface BaseDeps {
+  readonly db: Database;
+  readonly tokens: TokenIssuer;
+  readonly log: Logger;
+  /** Validators of tokens the platform did not issue (tokeninfo URL, OIDC), tried after the platform's own. */
+  readonly externalAuth?: (token: string, call: { em: Call<unknown>['em'] }) => Promise<Principal | undefined>;
+}
+
+/** Body keys whose values never reach the audit trail or a log. */
+const SECRET_KEY = /pass(word)?|secret|private|ssh_key|token|credential/i;
+
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[secret]' : redactSecrets(v)]));
+}
+
+async function authenticate<D extends BaseDeps>(deps: D, header: string | undefined, em: Call<D>['em']): Promise<Principal> {
+  const token = bearerToken(header);
+  if (token === undefined) throw new UnauthorizedError('no bearer token');
+  const principal = (await deps.tokens.verify(token)) ?? (await deps.externalAuth?.(token, { em }));
+  if (principal === undefined) throw new UnauthorizedError('token not valid');
+  return principal;
+}
+
+function respond(ctx: Koa.Context, result: RouteResult): void {
+  ctx.status = result.status;
+  if ('location' in result && result.location !== undefined) ctx.set('Location', result.location);
+  if ('total' in result && result.total !== undefined) ctx.set('X-Total-Count', String(result.total));
+  if (!('body' in result) || result.body === undefined) return;
+  // Always JSON, a bare string too (the original answers `""` and `"Registered id 3"`).
+  ctx.type = 'application/json';
+  ctx.body = typeof result.body === 'string' ? JSON.stringify(result.body) : result.body;
+}
+
+function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>): void {
+  router[route.method](route.path, async (ctx) => {
+    const fork = deps.db.fork();
+    const principal: Principal =
+      route.access === 'public' ? { subject: 'anonymous', role: 'viewer', kind: 'client' } : await authenticate(deps, ctx.get('authorization') || undefined, fork);
+    if (route.access !== 'public' && !roleAllows(principal.role, route.access)) {
+      throw new ForbiddenError(`role ${principal.role} may not ${route.summary.toLowerCase()} (needs ${route.access})`);
+    }
+    const input = {
+      params: parsePart(route.params, ctx.params, route.item, 'params'),
+      query: parsePart(route.query, ctx.query, route.item, 'query'),
+      body: parsePart(route.body, (ctx.request as { body?: unknown }).body, route.item, 'body'),
+    };
+    const log = deps.log.child({ route: `${route.method.toUpperCase()} ${route.path}`, subject: principal.subject });
+    if (route.method === 'get') {
+      respond(ctx, await route.handle(input, { em: fork, principal, log, deps }));
+      return;
+    }
+    const result = await fork.transactional(async (em) => {
+      const outcome = await route.handle(input, { em, principal, log, deps });
+      const params = input.params as Record<string, unknown>;
+      const targetId = params.id ?? Object.values(params)[0] ?? ('location' in outcome && outcome.location ? outcome.location.split('/').pop() : undefined);
+      em.create(AuditEventSchema, {
+        actor: principal.subject,
+        actor_role: principal.role,
+        action: `${route.method.toUpperCase()} ${route.path}`,
+        target_type: route.item,
+        target_id: targetId === undefined ? null : String(targetId),
+        diff: input.body === undefined ? null : JSON.stringify(redactSecrets(input.body)),
+      });
+      return outcome;
+    });
+    respond(ctx, result);
+  });
+}
+
+/** The Manager's REST API (design §6): every route, the OpenAPI document, errors as `{"errors":[{"message"}]}`. */
+export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<AnyRoute<D>>): Koa {
+  const app = new Koa();
+  const router = new Router();
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  for (const route of routes) {
+    mount(router, deps, route);
+    documentRoute(registry, route);
+  }
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: { title: 'OpenAperture Manager', version: '1' },
+    });
+  });
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { errors: [{ message: `no route for ${ctx.method} ${ctx.path}` }] };
+      }
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      const reply =
+        errorReply(err) ??
+        (typeof status === 'number' && status >= 400 && status < 500
+          ? { status, body: { errors: [{ message: status === 413 ? 'request body too large' : `invalid request: ${(err as Error).message}` }] } }
+          : undefined);
+      if (reply) {
+        ctx.status = reply.status;
+        ctx.body = reply.body;
+        return;
+      }
+      deps.log.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
+      ctx.status = 500;
+      ctx.body = { errors: [{ message: 'An unexpected error occured' }] };
+    }
+  });
+  app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', formLimit: '64kb', encoding: 'utf-8' }));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

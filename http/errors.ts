@@ -1,0 +1,95 @@
+import type { z } from 'zod';
+
+/**
+ * The errors routes throw, and the one place they become status codes (style R18). Messages follow the original
+ * (reference §3.1): `<Item> was not found`, `A <Item> already exists with that identifier`, ...
+ */
+
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFound';
+  constructor(readonly item: string) {
+    super(`${item} was not found`);
+  }
+}
+
+export class ConflictError extends Error {
+  override readonly name = 'Conflict';
+  constructor(
+    readonly item: string,
+    detail?: string,
+  ) {
+    super(`A ${item} already exists with that identifier${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequest';
+  constructor(
+    readonly item: string,
+    readonly fields: readonly FieldProblem[],
+  ) {
+    super(`One or more fields for ${item} were invalid`);
+  }
+}
+
+export class UnauthorizedError extends Error {
+  override readonly name = 'Unauthorized';
+  constructor(readonly reason: string) {
+    super('Unauthorized');
+  }
+}
+
+export class ForbiddenError extends Error {
+  override readonly name = 'Forbidden';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Problems of a zod parse, one per field, named by path (`connections[0].port`). */
+export function fieldProblems(error: z.ZodError, prefix?: string): FieldProblem[] {
+  const fieldOf = (path: readonly PropertyKey[]): string => {
+    const joined = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+    return [prefix, joined].filter((s) => s !== undefined && s !== '').join('.') || (prefix ?? 'body');
+  };
+  return error.issues.flatMap((issue) => {
+    // An unknown key is a problem of that key, not of the object holding it.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), message: `${fieldOf([...issue.path, key])}: unknown field` }));
+    }
+    const field = fieldOf(issue.path);
+    return [{ field, message: `${field}: ${issue.message}` }];
+  });
+}
+
+export interface ErrorReply {
+  readonly status: number;
+  readonly body: { errors: Array<{ message: string; field?: string }> };
+}
+
+/** The response for an error; `undefined` for an unexpected one, which the caller logs and answers 500. */
+export function errorReply(err: unknown): ErrorReply | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const one = (status: number, message: string): ErrorReply => ({ status, body: { errors: [{ message }] } });
+  switch (err.name) {
+    case 'NotFound':
+      return one(404, err.message);
+    case 'Conflict':
+      return one(409, err.message);
+    case 'InvalidRequest': {
+      const fields = (err as InvalidRequestError).fields;
+      return { status: 400, body: { errors: [{ message: err.message }, ...fields.map((f) => ({ field: f.field, message: f.message }))] } };
+    }
+    case 'Unauthorized':
+      return one(401, 'Unauthorized');
+    case 'Forbidden':
+      return one(403, err.message);
+    default:
+      return undefined;
+  }
+}

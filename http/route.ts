@@ -1,0 +1,87 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import type { Principal } from './auth.js';
+import { fieldProblems, InvalidRequestError } from './errors.js';
+import type { Role } from '../entities/auth.js';
+import type { Logger } from '../runtime/logger.js';
+
+/**
+ * One route, declared once: its access, its schemas (which validate the request AND generate the OpenAPI document,
+ * design §6) and its handler. The handler parses nothing itself and builds no error response (style R18).
+ */
+
+/** What a handler gets besides its parsed input. */
+export interface Call<D> {
+  /** This request's unit of work; for a mutation, inside a transaction that also holds its audit row. */
+  readonly em: EntityManager;
+  readonly principal: Principal;
+  readonly log: Logger;
+  readonly deps: D;
+}
+
+export type RouteResult =
+  | { readonly status: 200 | 202; readonly body: unknown; readonly total?: number }
+  | { readonly status: 201; readonly location: string; readonly body?: unknown }
+  | { readonly status: 204; readonly location?: string };
+
+export type Access = 'public' | Role;
+
+export interface RouteDef<D, P, Q, B> {
+  readonly method: 'get' | 'post' | 'put' | 'delete';
+  /** Koa syntax: `/messaging/brokers/:id`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** The least role that may call it; `public` needs no token. */
+  readonly access: Access;
+  /** The resource's name in error messages, as the original: `Broker`, `Exchange`, ... */
+  readonly item: string;
+  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodType<Q>;
+  readonly body?: z.ZodType<B>;
+  /** Shape of the success body, for the OpenAPI document. */
+  readonly response?: z.ZodType;
+  handle(input: { params: P; query: Q; body: B }, call: Call<D>): Promise<RouteResult>;
+}
+
+/** Declares a route; the identity, for inference of its input types. */
+export function defineRoute<D, P = Record<string, never>, Q = Record<string, never>, B = undefined>(def: RouteDef<D, P, Q, B>): RouteDef<D, P, Q, B> {
+  return def;
+}
+
+/** A route of any input types, as route lists hold them. */
+export type AnyRoute<D> = RouteDef<D, unknown, unknown, unknown>;
+
+/** Parses one part of a request; a failure is a 400 naming each field. */
+export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, item: string, part: 'params' | 'query' | 'body'): T {
+  if (schema === undefined) return (part === 'body' ? undefined : {}) as T;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new InvalidRequestError(item, fieldProblems(parsed.error, part === 'body' ? undefined : part));
+}
+
+/** Adds a route to the OpenAPI registry, with the error responses every route may give. */
+export function documentRoute<D>(registry: OpenAPIRegistry, route: AnyRoute<D>): void {
+  const errors = z.object({ errors: z.array(z.object({ message: z.string(), field: z.string().optional() })) });
+  const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errors } } });
+  const request: NonNullable<RouteConfig['request']> = {};
+  if (route.params instanceof z.ZodObject) request.params = route.params;
+  if (route.query instanceof z.ZodObject) request.query = route.query;
+  if (route.body) request.body = { content: { 'application/json': { schema: route.body } } };
+  registry.registerPath({
+    method: route.method,
+    path: route.path.replace(/:([A-Za-z_]+)/g, '{$1}'),
+    summary: route.summary,
+    tags: [route.tag],
+    ...(route.access === 'public' ? {} : { security: [{ bearer: [] }], description: `Requires role ${route.access} or above.` }),
+    request,
+    responses: {
+      200: { description: 'OK', ...(route.response ? { content: { 'application/json': { schema: route.response } } } : {}) },
+      400: errorResponse('A field is invalid; each problem names its field'),
+      ...(route.access === 'public' ? {} : { 401: errorResponse('No valid token'), 403: errorResponse('The role may not do this') }),
+      404: errorResponse('Not found'),
+      409: errorResponse('Conflicts with an existing resource'),
+    },
+  });
+}

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+
+/** A numeric id in a path: a bad one is a 400 naming `params.id`, not a database error. */
+export const IdParams = z.strictObject({ id: z.coerce.number<string>().int().positive().max(2_147_483_647) });
+
+/** Any nullable foreign key in a body. */
+export const OptionalId = z.number().int().positive().max(2_147_483_647).nullable().optional();
+
+/** A required name: trimmed, 1..255 characters. */
+export const Name = (max = 255) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+/** Row timestamps as JSON gives them: ISO 8601. */
+export const Timestamps = { inserted_at: z.iso.datetime(), updated_at: z.iso.datetime() };

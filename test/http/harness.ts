@@ -1,0 +1,119 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createApp, type BaseDeps } from '../../http/app.js';
+import { tokenIssuer } from '../../http/auth.js';
+import { openDatabase, type Database } from '../../http/database.js';
+import type { AnyRoute } from '../../http/route.js';
+import { generateKeyPair, loadKeyPair, type SecretBox } from '../../http/secrets.js';
+import { captureLogs, type LogLine } from '../helpers/log-capture.js';
+import { needs } from '../helpers/services.js';
+
+/** A Manager API over a fresh database, with tokens for each role. */
+export interface ApiHarness {
+  readonly db: Database;
+  readonly secrets: SecretBox;
+  readonly tokens: { readonly admin: string; readonly operator: string; readonly viewer: string };
+  readonly logs: LogLine[];
+  call(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; contentType?: string }): Promise<ApiResponse>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers: Headers;
+}
+
+export type HarnessDeps = BaseDeps & { readonly secrets: SecretBox };
+
+let keys: Promise<SecretBox> | undefined;
+/** One RSA key pair per test run: generating one takes a while. */
+const testSecrets = (): Promise<SecretBox> => (keys ??= generateKeyPair().then((pair) => loadKeyPair({ ...pair, keyName: 'test' })));
+
+/** A throwaway PostgreSQL database, dropped at the end. */
+async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env.DATABASE_URL!;
+  const name = `oa_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/**
+ * Runs `suite` once on PostgreSQL and once on PGlite (design §6: the same migrations on both), each with a fresh
+ * database and an app serving `routes` on an ephemeral port.
+ */
+export function forEachDatabase(title: string, routes: ReadonlyArray<AnyRoute<HarnessDeps>>, suite: (h: () => ApiHarness) => void): void {
+  for (const kind of ['postgresql', 'pglite'] as const) {
+    describe(`${title} (${kind})`, function () {
+      this.timeout(60_000);
+      if (kind === 'postgresql') needs('postgres');
+      let harness: ApiHarness | undefined;
+      let server: Server;
+      let drop: (() => Promise<void>) | undefined;
+      before(async () => {
+        const { log, lines } = captureLogs();
+        let db: Database;
+        if (kind === 'postgresql') {
+          const scratch = await scratchPostgres();
+          drop = scratch.drop;
+          db = await openDatabase({ kind, url: scratch.url }, log);
+        } else {
+          db = await openDatabase({ kind }, log);
+        }
+        const secrets = await testSecrets();
+        const tokens = tokenIssuer({ secret: 'x'.repeat(48), ttlSeconds: 600 });
+        const app = createApp<HarnessDeps>({ db, tokens, log, secrets }, routes);
+        server = app.listen(0, '127.0.0.1');
+        await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const issue = async (role: 'admin' | 'operator' | 'viewer') => (await tokens.issue({ subject: `test-${role}`, role, kind: 'client' })).access_token;
+        harness = {
+          db,
+          secrets,
+          logs: lines,
+          tokens: { admin: await issue('admin'), operator: await issue('operator'), viewer: await issue('viewer') },
+          async call(method, path, opts = {}) {
+            const headers: Record<string, string> = {};
+            if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+            let body: string | undefined;
+            if (opts.raw !== undefined) body = opts.raw;
+            else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+            if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+            const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+            const text = await res.text();
+            let parsed: unknown = text;
+            try {
+              parsed = text === '' ? undefined : JSON.parse(text);
+            } catch {
+              // Not JSON: the test sees the text.
+            }
+            return { status: res.status, body: parsed, headers: res.headers };
+          },
+        };
+      });
+      after(async () => {
+        await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+        await harness?.db.close();
+        await drop?.();
+      });
+      suite(() => {
+        if (!harness) throw new Error('harness not started');
+        return harness;
+      });
+    });
+  }
+}
