@@ -8,12 +8,17 @@ import { errorReply, ForbiddenError, UnauthorizedError } from './errors.js';
 import { documentRoute, parsePart, type AnyRoute, type Call, type RouteResult } from './route.js';
 import { AuditEventSchema } from '../entities/auth.js';
 import type { Logger } from '../runtime/logger.js';
+import type { Transport } from '../runtime/messaging/transport.js';
 
 /** What every route may reach; route groups extend it with what they need (secrets, a publisher...). */
 export interface BaseDeps {
   readonly db: Database;
   readonly tokens: TokenIssuer;
   readonly log: Logger;
+  /** The Manager's messaging: it publishes to the orchestrator, the Overseer, and asks FleetManagers (RPC). */
+  readonly transport: Transport;
+  /** The Manager's own exchange (EXCHANGE_ID): where `workflow_orchestration` requests go (reference §3.4). */
+  readonly exchangeId: number;
   /** Validators of tokens the platform did not issue (tokeninfo URL, OIDC), tried after the platform's own. */
   readonly externalAuth?: (token: string, call: { em: Call<unknown>['em'] }) => Promise<Principal | undefined>;
 }

@@ -7,12 +7,15 @@ import { tokenIssuer } from '../../http/auth.js';
 import { openDatabase, type Database } from '../../http/database.js';
 import type { AnyRoute } from '../../http/route.js';
 import { generateKeyPair, loadKeyPair, type SecretBox } from '../../http/secrets.js';
+import { MemoryBroker } from '../../runtime/messaging/memory-transport.js';
 import { captureLogs, type LogLine } from '../helpers/log-capture.js';
 import { needs } from '../helpers/services.js';
 
 /** A Manager API over a fresh database, with tokens for each role. */
 export interface ApiHarness {
   readonly db: Database;
+  /** The broker the Manager's transport publishes to (exchange 1): tests consume from it. */
+  readonly broker: MemoryBroker;
   readonly secrets: SecretBox;
   readonly tokens: { readonly admin: string; readonly operator: string; readonly viewer: string };
   readonly logs: LogLine[];
@@ -76,13 +79,16 @@ export function forEachDatabase(title: string, routes: ReadonlyArray<AnyRoute<Ha
         }
         const secrets = await testSecrets();
         const tokens = tokenIssuer({ secret: 'x'.repeat(48), ttlSeconds: 600 });
-        const app = createApp<HarnessDeps>({ db, tokens, log, secrets }, routes);
+        const broker = new MemoryBroker();
+        const transport = broker.transport({ exchangeId: 1, log });
+        const app = createApp<HarnessDeps>({ db, tokens, log, secrets, transport, exchangeId: 1 }, routes);
         server = app.listen(0, '127.0.0.1');
         await new Promise<void>((resolve) => server.once('listening', () => resolve()));
         const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         const issue = async (role: 'admin' | 'operator' | 'viewer') => (await tokens.issue({ subject: `test-${role}`, role, kind: 'client' })).access_token;
         harness = {
           db,
+          broker,
           secrets,
           logs: lines,
           tokens: { admin: await issue('admin'), operator: await issue('operator'), viewer: await issue('viewer') },
