@@ -1,12 +1,10 @@
 import { hostname } from 'node:os';
 import { consumeInto } from './messaging/actor-consumer.js';
-import { AmqpTransport } from './messaging/amqp-transport.js';
 import { startHeartbeat } from './messaging/heartbeat.js';
-import { MemoryBroker } from './messaging/memory-transport.js';
-import { loadMetadataFile, singleBrokerMetadata } from './messaging/metadata.js';
+import { openTransport } from './messaging/open.js';
 import type { Transport } from './messaging/transport.js';
 import { startActorSystem, type ActorSystem } from './actors/system.js';
-import { ConfigError, type MessagingEnv, type RuntimeEnv } from './config.js';
+import { MessagingEnv, type RuntimeEnv } from './config.js';
 import type { Logger } from './logger.js';
 import { topologySpec, type Catalogue, type Topology } from './topology.js';
 
@@ -16,25 +14,10 @@ export interface PlatformProcess {
   readonly transport: Transport;
 }
 
-export async function openTransport(kind: Topology['transport'], env: MessagingEnv, log: Logger): Promise<Transport> {
-  if (kind === 'in-memory') return new MemoryBroker().transport({ exchangeId: env.EXCHANGE_ID, log, maxInFlight: env.OA_MAX_IN_FLIGHT });
-  const metadata = env.OA_MESSAGING_METADATA
-    ? await loadMetadataFile(env.OA_MESSAGING_METADATA)
-    : env.AMQP_URL
-      ? singleBrokerMetadata({ amqpUrl: env.AMQP_URL, exchangeName: env.OA_EXCHANGE_NAME })
-      : undefined;
-  if (metadata === undefined) {
-    throw new ConfigError(['AMQP_URL or OA_MESSAGING_METADATA: the amqp transport needs one of them (neither is set)']);
-  }
-  return new AmqpTransport({
-    metadata,
-    exchangeId: env.EXCHANGE_ID,
-    brokerId: env.BROKER_ID,
-    log: log.child({ transport: 'amqp' }),
-    maxInFlight: env.OA_MAX_IN_FLIGHT,
-    retryCount: env.OA_AMQP_RETRY_COUNT,
-    autoDeclare: env.OA_AMQP_AUTO_DECLARE,
-  });
+/** The messaging part of the environment, as plain data a forked actor can receive. */
+function messagingEnvOf(env: MessagingEnv): MessagingEnv {
+  const keys = Object.keys(MessagingEnv.shape) as Array<keyof MessagingEnv>;
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]])) as MessagingEnv;
 }
 
 /**
@@ -54,7 +37,14 @@ export async function startPlatformProcess(opts: {
   const transport = await openTransport(topology.transport, env, log);
   let system: ActorSystem;
   try {
-    system = await startActorSystem({ spec, log, logLevel: env.OA_LOG_LEVEL, askTimeoutMs: env.OA_ASK_TIMEOUT_MS, onFailure: opts.onFailure });
+    system = await startActorSystem({
+      spec,
+      log,
+      logLevel: env.OA_LOG_LEVEL,
+      askTimeoutMs: env.OA_ASK_TIMEOUT_MS,
+      onFailure: opts.onFailure,
+      messaging: { transport, settings: { kind: topology.transport, env: messagingEnvOf(env) } },
+    });
   } catch (err) {
     await transport.close();
     throw err;

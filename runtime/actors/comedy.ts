@@ -4,6 +4,8 @@ import { createSystem, type Actor, type ActorRef } from 'comedy';
 import { RemoteActorError, type SerializedError } from './errors.js';
 import type { ActorMode } from './supervisor-spec.js';
 import type { LogLevel } from '../logger.js';
+import type { MessagingEnv } from '../config.js';
+import type { Transport } from '../messaging/transport.js';
 
 /** The only file besides host.actor.ts that touches comedy: it turns comedy's stringly API into HostRef. */
 
@@ -15,6 +17,16 @@ export interface HostParams {
   readonly crashOnError: boolean;
   readonly logLevel: LogLevel;
   readonly forked: boolean;
+  /** In-memory actors only: the process's transport, by reference (comedy shallow-copies in-memory parameters). */
+  readonly transport?: Transport;
+  /** Forked actors only: how to open their own process's transport. */
+  readonly messaging?: MessagingSettings;
+}
+
+/** What a forked process needs to open its own transport: plain data, it crosses the fork. */
+export interface MessagingSettings {
+  readonly kind: 'in-memory' | 'amqp';
+  readonly env: MessagingEnv;
 }
 
 export type CallResult =

@@ -8,6 +8,8 @@ import type { ActorContext, ActorDef, Behaviour, Protocol } from './protocol.js'
 import { Supervisor } from './supervisor.js';
 import type { SupervisorSpec } from './supervisor-spec.js';
 import { createLogger, type Logger } from '../logger.js';
+import { openTransport } from '../messaging/open.js';
+import { unavailableTransport, type Transport } from '../messaging/transport.js';
 
 type Loose = Protocol<Record<string, { msg: unknown; reply: unknown }>>;
 type HostState = 'running' | 'stopping' | 'crashed' | 'exited' | 'stopped';
@@ -24,6 +26,9 @@ export default class Host {
   private state: HostState = 'running';
   private readonly mailbox = new Mailbox();
   private readonly supervisors: Supervisor[] = [];
+  private transport: Transport = unavailableTransport('not started');
+  /** The transport this host opened for its process (a forked one), closed when it stops. */
+  private ownTransport: Transport | undefined;
   private stopped?: Promise<void>;
   private settleExit!: (info: ExitInfo) => void;
   private readonly exit = new Promise<ExitInfo>((resolve) => (this.settleExit = resolve));
@@ -36,6 +41,7 @@ export default class Host {
     this.log = createLogger({ level: this.params.logLevel, bindings: { actor: this.params.name } });
     if (this.params.forked) this.adoptProcess(self);
     try {
+      this.transport = await this.processTransport();
       const loaded = (await import(pathToFileURL(this.params.module).href)) as { default?: ActorDef<Loose, unknown> };
       if (typeof loaded.default?.create !== 'function') {
         throw new TypeError(`${this.params.module} does not default-export defineActor(...)`);
@@ -128,6 +134,7 @@ export default class Host {
       name: this.params.name,
       args: this.params.args,
       log: this.log,
+      transport: this.transport,
       supervise: (spec) => this.supervise(self, spec),
       exit: () => {
         if (this.state !== 'running') return;
@@ -145,6 +152,7 @@ export default class Host {
       log: this.log,
       logLevel: this.params.logLevel,
       onFailure: (error) => this.crash(error),
+      ...(this.params.messaging ? { messaging: { transport: this.transport, settings: this.params.messaging } } : {}),
     });
     this.supervisors.push(supervisor);
     await supervisor.start();
@@ -157,6 +165,7 @@ export default class Host {
       try {
         for (const supervisor of this.supervisors.reverse()) await supervisor.stop();
         if (this.initError === undefined) await this.behaviour.stop?.();
+        await this.ownTransport?.close();
       } catch (err) {
         // The actor is going away either way; what its stop hook failed at is worth a line, not a crash.
         this.log.error({ err }, 'error while stopping actor');
@@ -164,6 +173,22 @@ export default class Host {
       this.settleExit({ reason: 'shutdown' });
     })();
     return this.stopped;
+  }
+
+  /**
+   * In-memory actors share their process's transport; a forked one opens its own (one connection per process). The
+   * in-memory transport cannot span processes, so a forked actor under it gets one that says so.
+   */
+  private async processTransport(): Promise<Transport> {
+    if (this.params.transport) return this.params.transport;
+    const messaging = this.params.messaging;
+    if (messaging?.kind === 'amqp') {
+      this.ownTransport = await openTransport('amqp', messaging.env, this.log);
+      return this.ownTransport;
+    }
+    return unavailableTransport(
+      messaging ? `${this.params.name} is forked: it cannot reach the in-memory transport of its parent (use "transport": "amqp")` : 'this actor tree was started without messaging',
+    );
   }
 
   /** In a forked child, the parent owns shutdown: comedy's exit-on-signal handlers are removed and signals ignored. */

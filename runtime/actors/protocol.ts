@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
+import type { Transport } from '../messaging/transport.js';
 import type { ActorChildSpec, SupervisorSpec } from './supervisor-spec.js';
 
 /**
@@ -28,6 +29,8 @@ export interface ActorContext<A> {
   readonly name: string;
   readonly args: A;
   readonly log: Logger;
+  /** This process's messaging (publish, request, consume). */
+  readonly transport: Transport;
   /** Starts a supervisor whose children live in this actor's process; if it gives up, this actor crashes. */
   supervise(spec: SupervisorSpec): Promise<SupervisorRef>;
   /** Stops this actor normally: a transient child is then not restarted. */

@@ -1,4 +1,4 @@
-import type { ExitInfo, HostRef, Spawner } from './comedy.js';
+import type { ExitInfo, HostParams, HostRef, MessagingSettings, Spawner } from './comedy.js';
 import {
   affectedChildren,
   backoffDelayMs,
@@ -16,12 +16,14 @@ import {
   DEFAULT_WATCHDOG,
   isSupervisorChild,
   type ActorChildSpec,
+  type ActorMode,
   type ChildSpec,
   type SupervisorChildSpec,
   type SupervisorSpec,
 } from './supervisor-spec.js';
 import { withTimeout } from '../core/promises.js';
 import type { Logger, LogLevel } from '../logger.js';
+import type { Transport } from '../messaging/transport.js';
 
 export interface SupervisorDeps {
   readonly name: string;
@@ -31,6 +33,8 @@ export interface SupervisorDeps {
   /** Called once when this supervisor gives up (restart intensity exceeded): its parent decides what follows. */
   readonly onFailure: (error: Error) => void;
   readonly askTimeoutMs?: number;
+  /** This process's transport and how forked children open theirs; absent in trees that do no messaging. */
+  readonly messaging?: { readonly transport: Transport; readonly settings: MessagingSettings };
 }
 
 type Loose = Record<string, { msg: unknown; reply: unknown }>;
@@ -213,6 +217,7 @@ export class Supervisor implements SupervisorRef {
         crashOnError: entry.spec.crashOnError ?? true,
         logLevel: this.deps.logLevel,
         forked: mode === 'forked',
+        ...this.messagingFor(mode),
       },
       mode,
     );
@@ -226,6 +231,12 @@ export class Supervisor implements SupervisorRef {
       entry.watchdog = setInterval(() => void this.probe(entry, generation, watchdog.timeoutMs), watchdog.intervalMs);
       entry.watchdog.unref();
     }
+  }
+
+  private messagingFor(mode: ActorMode): Pick<HostParams, 'transport' | 'messaging'> {
+    const messaging = this.deps.messaging;
+    if (messaging === undefined) return {};
+    return mode === 'in-memory' ? { transport: messaging.transport, messaging: messaging.settings } : { messaging: messaging.settings };
   }
 
   private onExit(entry: Entry, generation: number, exit: ExitInfo): void {

@@ -1,4 +1,5 @@
-import { createComedySystem } from './comedy.js';
+import { createComedySystem, type MessagingSettings } from './comedy.js';
+import type { Transport } from '../messaging/transport.js';
 import { setComedyLogSink } from './comedy-logger.js';
 import type { SupervisorRef } from './protocol.js';
 import { Supervisor } from './supervisor.js';
@@ -12,6 +13,8 @@ export interface ActorSystemOptions {
   readonly askTimeoutMs: number;
   /** The root supervisor gave up: nothing above it can restart the tree. */
   readonly onFailure: (error: Error) => void;
+  /** The process's transport for its actors, and how forked ones open theirs. */
+  readonly messaging?: { readonly transport: Transport; readonly settings: MessagingSettings };
 }
 
 /** The running tree: the root supervisor, and the one way to stop it. */
@@ -33,6 +36,7 @@ export async function startActorSystem(opts: ActorSystemOptions): Promise<ActorS
     logLevel: opts.logLevel,
     askTimeoutMs: opts.askTimeoutMs,
     onFailure: opts.onFailure,
+    ...(opts.messaging ? { messaging: opts.messaging } : {}),
   });
   try {
     await root.start();

@@ -131,5 +131,17 @@ export class TransportClosedError extends Error {
   readonly retryable = true;
 }
 
+/** The actor has no transport it can use; `reason` says why and what to configure. */
+export class TransportUnavailableError extends Error {
+  override readonly name = 'TransportUnavailable';
+  readonly retryable = false;
+}
+
+/** A transport that refuses everything with `reason`, for actors whose process has none. */
+export function unavailableTransport(reason: string): Transport {
+  const refuse = (): Promise<never> => Promise.reject(new TransportUnavailableError(reason));
+  return { publish: refuse, request: refuse, consume: refuse, close: () => Promise.resolve() };
+}
+
 export const isRpcTimeout = (e: unknown): e is RpcTimeoutError => e instanceof Error && e.name === 'RpcTimeout';
 export const isPublishError = (e: unknown): e is PublishError => e instanceof Error && e.name === 'PublishError';

@@ -40,6 +40,21 @@ for (const mode of ['in-memory', 'forked'] as const) {
       expect(seen).to.deep.equal([7]);
     });
 
+    it(mode === 'in-memory' ? 'lets the component publish through the process transport' : 'tells a forked component it cannot reach the in-memory transport', async () => {
+      const forwarded: unknown[] = [];
+      await platform.transport.consume({ queue: 'forwarded', decode: (p) => ({ ok: true, value: p }), handle: async (p) => (forwarded.push(p), { type: 'ack' }) });
+      const reply = platform.transport.request({ exchangeId: 1, queue: 'recorder' }, 'recorder.asked', { n: 5, forward: true }, { timeoutMs: 5_000 });
+      if (mode === 'in-memory') {
+        expect(await reply).to.equal(1);
+        await waitFor('the forwarded message', () => forwarded.length === 1);
+        expect(forwarded).to.deep.equal([{ n: 5 }]);
+      } else {
+        const err = await rejectionOf(reply);
+        expect(err.name).to.equal('TransportUnavailable');
+        expect(err.message).to.equal('recorder is forked: it cannot reach the in-memory transport of its parent (use "transport": "amqp")');
+      }
+    });
+
     it('sends a heartbeat for each component to system_modules', async () => {
       const beats: unknown[] = [];
       await platform.transport.consume({

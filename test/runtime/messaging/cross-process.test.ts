@@ -51,7 +51,7 @@ describe('messaging across processes (RabbitMQ)', function () {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     const raw = await connect(services().amqpUrl);
     const channel = await raw.createChannel();
-    for (const q of [queue, errorQueueOf(queue), 'system_modules', errorQueueOf('system_modules')]) await channel.deleteQueue(q);
+    for (const q of [queue, errorQueueOf(queue), `${queue}_fwd`, errorQueueOf(`${queue}_fwd`), 'system_modules', errorQueueOf('system_modules')]) await channel.deleteQueue(q);
     await channel.deleteExchange(metadata.exchanges[0]!.name);
     await raw.close();
     rmSync(dir, { recursive: true, force: true });
@@ -70,6 +70,17 @@ describe('messaging across processes (RabbitMQ)', function () {
     const reply = (await client.request({ exchangeId: 3, queue }, 'owner.asked', { n: 2 }, { timeoutMs: 10_000 })) as { echo: unknown; actorPid: number };
     expect(reply.echo).to.deep.equal({ n: 2 });
     expect(reply.actorPid).to.be.a('number').and.not.equal(process.pid);
+  });
+
+  it('lets the forked actor publish through its own process connection', async () => {
+    const forwarded: Array<{ n: number; actorPid: number }> = [];
+    const sub = await client.consume({ queue: `${queue}_fwd`, decode: (p) => ({ ok: true, value: p as { n: number; actorPid: number } }), handle: async (p) => (forwarded.push(p), { type: 'ack' }) });
+    await client.publish({ exchangeId: 3, queue }, 'owner.noted', { n: 4, forward_to: `${queue}_fwd` });
+    await waitFor('the forwarded message', () => forwarded.length === 1);
+    await sub.cancel();
+    const ownerPid = lines.find((l) => l.ready === true)?.pid;
+    expect(forwarded[0]!.n).to.equal(4);
+    expect(forwarded[0]!.actorPid).to.not.equal(ownerPid);
   });
 
   it('publishes a heartbeat for its component to system_modules in its own exchange', async () => {
