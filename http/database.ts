@@ -19,7 +19,7 @@ export interface Database {
 
 /** Opens the database and applies every pending migration (the same files on both engines). */
 export async function openDatabase(config: DatabaseConfig, log: Logger): Promise<Database> {
-  const migrations = { migrationsList: await migrationsList(), transactional: true, allOrNothing: true, silent: true };
+  const migrations = { migrationsList: await migrationsList(), transactional: true, allOrNothing: true, silent: true, snapshot: false };
   const common = { entities: ENTITIES, extensions: [Migrator], migrations, debug: false, discovery: { warnWhenNoEntities: false } };
   let pglite: PGlite | undefined;
   let options: Options;
