@@ -44,7 +44,11 @@ function respond(ctx: Koa.Context, result: RouteResult): void {
   ctx.status = result.status;
   if ('location' in result && result.location !== undefined) ctx.set('Location', result.location);
   if ('total' in result && result.total !== undefined) ctx.set('X-Total-Count', String(result.total));
-  if (!('body' in result) || result.body === undefined) return;
+  if (!('body' in result) || result.body === undefined) {
+    // An empty body, not Koa's default text ("Created"), for a 201 that says it all in Location.
+    if (result.status !== 204) ctx.body = '';
+    return;
+  }
   // Always JSON, a bare string too (the original answers `""` and `"Registered id 3"`).
   ctx.type = 'application/json';
   ctx.body = typeof result.body === 'string' ? JSON.stringify(result.body) : result.body;

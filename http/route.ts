@@ -55,10 +55,28 @@ export type AnyRoute<D> = RouteDef<D, unknown, unknown, unknown>;
 
 /** Parses one part of a request; a failure is a 400 naming each field. */
 export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, item: string, part: 'params' | 'query' | 'body'): T {
+  const nul = pathOfNul(value);
+  // PostgreSQL text cannot hold NUL: refused here as a 400, not at the database as a 500.
+  if (nul !== undefined) {
+    // Named as zod names fields: body fields bare, params and query fields with their part.
+    const field = part === 'body' ? nul || 'body' : [part, nul].filter(Boolean).join('.');
+    throw new InvalidRequestError(item, [{ field, message: `${field}: must not contain NUL characters` }]);
+  }
   if (schema === undefined) return (part === 'body' ? undefined : {}) as T;
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new InvalidRequestError(item, fieldProblems(parsed.error, part === 'body' ? undefined : part));
+}
+
+/** Where in a parsed request a string holds a NUL character, as a dotted path ('' for the value itself). */
+function pathOfNul(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = pathOfNul(inner, path === '' ? key : `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Adds a route to the OpenAPI registry, with the error responses every route may give. */

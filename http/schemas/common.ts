@@ -7,7 +7,13 @@ export const IdParams = z.strictObject({ id: z.coerce.number<string>().int().pos
 export const OptionalId = z.number().int().positive().max(2_147_483_647).nullable().optional();
 
 /** A required name: trimmed, 1..255 characters. */
-export const Name = (max = 255) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+export const Name = (max = 255) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 
 /** Row timestamps as JSON gives them: ISO 8601. */
 export const Timestamps = { inserted_at: z.iso.datetime(), updated_at: z.iso.datetime() };
