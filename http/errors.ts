@@ -89,6 +89,11 @@ export function errorReply(err: unknown): ErrorReply | undefined {
       return one(401, 'Unauthorized');
     case 'Forbidden':
       return one(403, err.message);
+    // The broker did not take the message: the request may be repeated later (the original answered 202 anyway).
+    case 'PublishError':
+    case 'TransportClosed':
+    case 'TransportUnavailable':
+      return one(503, err.message);
     default:
       return undefined;
   }

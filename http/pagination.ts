@@ -22,9 +22,10 @@ export async function findPage<T extends { id: unknown }>(
   entity: EntityName<T>,
   where: FilterQuery<T>,
   q: PageQuery,
+  orderBy: FindOptions<T>['orderBy'] = { id: 'asc' } as FindOptions<T>['orderBy'],
 ): Promise<{ rows: T[]; total: number }> {
   const { limit, offset } = windowOf(q);
-  const options = { orderBy: { id: 'asc' }, limit, offset } as FindOptions<T>;
+  const options = { orderBy, limit, offset } as FindOptions<T>;
   const [rows, total] = await em.findAndCount(entity, where, options);
   return { rows: rows as T[], total };
 }

@@ -21,7 +21,8 @@ export interface Call<D> {
 }
 
 export type RouteResult =
-  | { readonly status: 200 | 202; readonly body: unknown; readonly total?: number }
+  | { readonly status: 200; readonly body: unknown; readonly total?: number }
+  | { readonly status: 202; readonly body?: unknown; readonly location?: string }
   | { readonly status: 201; readonly location: string; readonly body?: unknown }
   | { readonly status: 204; readonly location?: string };
 

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { z } from 'zod';
+import type { BaseDeps } from '../app.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { PageQuery, windowOf } from '../pagination.js';
+import { defineRoute, type AnyRoute, type RouteResult } from '../route.js';
+import {
+  cancelReason,
+  decoded,
+  eventLogLine,
+  freezeExecuteOptions,
+  normaliseMilestones,
+  normaliseRepo,
+  orchestrationRequest,
+  parseHttpDate,
+  readExecuteOptions,
+  WORKFLOW_ORCHESTRATION_QUEUE,
+  type ExecuteOptions,
+} from '../core/workflow-input.js';
+import { MessagingExchangeSchema } from '../../entities/messaging.js';
+import { WorkflowSchema, type Workflow } from '../../entities/workflows.js';
+
+/** Workflows (reference §3.4), with the execute publish confirmed and the §10.1 item 5 and 17 bugs fixed. */
+export interface WorkflowDeps extends BaseDeps {
+  /** The Manager's broker (BROKER_ID), copied into the orchestration request's `*_broker_id`; null when unknown. */
+  readonly brokerId?: number;
+}
+
+export { WORKFLOW_ORCHESTRATION_QUEUE };
+/** Message types on `workflow_orchestration` (style R14). Payloads: `OrchestrationRequest` and `CancelRequested`. */
+export const EXECUTE_REQUESTED = 'workflow.execute_requested';
+export const CANCEL_REQUESTED = 'workflow.cancel_requested';
+
+/** Payload of `workflow.cancel_requested`: the workflow is already failed in the database when this is sent. */
+export interface CancelRequested {
+  readonly workflow_id: string;
+  readonly reason: string;
+  readonly cancelled_by: string;
+}
+
+/** A refusal for the workflow's state, with the original's messages (reference §3.4); `Conflict` maps to 409. */
+class WorkflowStateConflict extends Error {
+  override readonly name = 'Conflict';
+}
+
+const IdParams = z.strictObject({ id: z.uuid('must be a workflow uuid') });
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const Repo = text(1_024).transform(normaliseRepo).pipe(text(128));
+const HttpDate = text(64).transform((value, ctx) => {
+  const date = parseHttpDate(value);
+  if (date !== undefined) return date;
+  ctx.issues.push({ code: 'custom', input: value, message: 'must be an RFC 1123 date (Tue, 23 Jun 2015 19:39:11 GMT) or ISO 8601 with a zone' });
+  return z.NEVER;
+});
+/** The original parsed exchange ids from strings too (reference §3.4); `true` or `""` are still refused. */
+const ExchangeRef = z.union([z.number().int().positive().max(2_147_483_647), z.string().regex(/^[1-9]\d{0,9}$/, 'must be an exchange id').transform(Number)]);
+const ExecuteBody = z.strictObject({
+  force_build: z.boolean().optional(),
+  build_messaging_exchange_id: ExchangeRef.nullable().optional(),
+  deploy_messaging_exchange_id: ExchangeRef.nullable().optional(),
+});
+
+/** Any column may be given (reference §3.4); everything is optional, so POST and PUT share it. */
+const WorkflowBody = z.strictObject({
+  deployment_repo: Repo.nullable().optional(),
+  deployment_repo_git_ref: text(256).nullable().optional(),
+  source_repo: Repo.nullable().optional(),
+  source_repo_git_ref: text(256).nullable().optional(),
+  source_commit_hash: text(256).nullable().optional(),
+  milestones: z.array(z.string().trim().min(1, 'must not be empty').max(128)).max(64).nullable().optional(),
+  current_step: text(128).nullable().optional(),
+  elapsed_step_time: text(128).nullable().optional(),
+  elapsed_workflow_time: text(128).nullable().optional(),
+  workflow_duration: text(128).nullable().optional(),
+  workflow_step_durations: z.record(text(128), z.union([text(128), z.number()])).nullable().optional(),
+  workflow_error: z.boolean().nullable().optional(),
+  workflow_completed: z.boolean().nullable().optional(),
+  event_log: z.array(text(16_384)).max(10_000).nullable().optional(),
+  app_name: text(64).nullable().optional(),
+  scheduled_start_time: HttpDate.nullable().optional(),
+  execute_options: ExecuteBody.nullable().optional(),
+});
+type WorkflowBody = z.infer<typeof WorkflowBody>;
+/** PUT may also clear `execute_requested_at` (only to null), which is how a workflow is made executable again. */
+const UpdateBody = WorkflowBody.extend({ execute_requested_at: z.null().optional() });
+
+const ListQuery = PageQuery.extend({
+  lookback: z.coerce.number<string>().int().min(-1_000_000).max(1_000_000).default(24),
+  deployment_repo: text(1_024).optional(),
+  source_repo: text(1_024).optional(),
+});
+
+const encoded = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
+
+/** The columns a body sets: only the keys given, JSON columns encoded, `config` prepended (reference §3.4). */
+function columnsOf(body: WorkflowBody & { execute_requested_at?: null | undefined }): Partial<Workflow> {
+  const { milestones, workflow_step_durations, event_log, execute_options, workflow_completed, ...plain } = body;
+  const columns: Partial<Workflow> = {};
+  for (const [key, value] of Object.entries(plain)) if (value !== undefined) Object.assign(columns, { [key]: value });
+  if (milestones !== undefined) columns.milestones = milestones === null ? null : JSON.stringify(normaliseMilestones(milestones));
+  if (workflow_step_durations !== undefined) columns.workflow_step_durations = encoded(workflow_step_durations);
+  if (event_log !== undefined) columns.event_log = encoded(event_log);
+  if (execute_options !== undefined) columns.execute_options = encoded(execute_options === null ? null : freezeExecuteOptions(null, execute_options));
+  // Deliberate fix (reference §10.1 item 5): an absent `workflow_completed` leaves it alone; null still means false.
+  if (workflow_completed !== undefined) columns.workflow_completed = workflow_completed ?? false;
+  return columns;
+}
+
+/** A workflow as JSON: JSON columns decoded, timestamps ISO 8601 (issue 4; the original answered RFC 1123). */
+export function workflowJson(w: Workflow) {
+  return {
+    id: w.id,
+    deployment_repo: w.deployment_repo,
+    deployment_repo_git_ref: w.deployment_repo_git_ref,
+    source_repo: w.source_repo,
+    source_repo_git_ref: w.source_repo_git_ref,
+    source_commit_hash: w.source_commit_hash,
+    milestones: decoded(w.milestones),
+    current_step: w.current_step,
+    elapsed_step_time: w.elapsed_step_time,
+    elapsed_workflow_time: w.elapsed_workflow_time,
+    workflow_duration: w.workflow_duration,
+    workflow_step_durations: decoded(w.workflow_step_durations),
+    workflow_error: w.workflow_error,
+    workflow_completed: w.workflow_completed,
+    event_log: decoded(w.event_log),
+    app_name: w.app_name,
+    scheduled_start_time: w.scheduled_start_time,
+    execute_options: decoded(w.execute_options),
+    execute_requested_at: w.execute_requested_at,
+    inserted_at: w.inserted_at,
+    updated_at: w.updated_at,
+  };
+}
+
+async function workflowOr404(em: EntityManager, id: string): Promise<Workflow> {
+  const workflow = await em.findOne(WorkflowSchema, { id });
+  if (!workflow) throw new NotFoundError('Workflow');
+  return workflow;
+}
+
+function refuseIfNotExecutable(w: Workflow): void {
+  if (w.workflow_completed) throw new WorkflowStateConflict('Workflow has already completed');
+  if (w.current_step !== null || w.execute_requested_at !== null) throw new WorkflowStateConflict('Workflow has already been started');
+}
+
+async function checkExchanges(em: EntityManager, options: ExecuteOptions): Promise<void> {
+  const problems = [];
+  for (const field of ['build_messaging_exchange_id', 'deploy_messaging_exchange_id'] as const) {
+    const id = options[field];
+    if (id !== null && !(await em.findOne(MessagingExchangeSchema, { id }))) problems.push({ field, message: `${field}: exchange ${id} does not exist` });
+  }
+  if (problems.length > 0) throw new InvalidRequestError('Workflow', problems);
+}
+
+const common = { tag: 'workflows', item: 'Workflow' } as const;
+
+const list = defineRoute<WorkflowDeps, Record<string, never>, z.infer<typeof ListQuery>>({
+  ...common,
+  method: 'get',
+  path: '/workflows',
+  summary: 'List workflows, newest first',
+  access: 'viewer',
+  query: ListQuery,
+  async handle({ query }, { em }) {
+    const repo = query.deployment_repo ? normaliseRepo(query.deployment_repo) : query.source_repo ? `${normaliseRepo(query.source_repo)}_docker` : undefined;
+    const where: FilterQuery<Workflow> = {
+      ...(query.lookback > 0 ? { inserted_at: { $gte: new Date(Date.now() - query.lookback * 3_600_000) } } : {}),
+      ...(repo ? { deployment_repo: repo } : {}),
+    };
+    // Deliberate fix (reference §10.1 item 17): ordered newest first, and paginated.
+    const [rows, total] = await em.findAndCount(WorkflowSchema, where, { ...windowOf(query), orderBy: [{ inserted_at: 'desc' }, { id: 'desc' }] });
+    return { status: 200, body: rows.map(workflowJson), total };
+  },
+});
+
+const show = defineRoute<WorkflowDeps, z.infer<typeof IdParams>>({
+  ...common,
+  method: 'get',
+  path: '/workflows/:id',
+  summary: 'Show a workflow',
+  access: 'viewer',
+  params: IdParams,
+  handle: async ({ params }, { em }) => ({ status: 200, body: workflowJson(await workflowOr404(em, params.id)) }),
+});
+
+const create = defineRoute<WorkflowDeps, Record<string, never>, Record<string, never>, WorkflowBody>({
+  ...common,
+  method: 'post',
+  path: '/workflows',
+  summary: 'Create a workflow',
+  access: 'operator',
+  body: WorkflowBody,
+  async handle({ body }, { em }) {
+    const workflow = em.create(WorkflowSchema, { id: randomUUID(), workflow_completed: false, ...columnsOf(body) });
+    await em.flush();
+    return { status: 201, location: `/workflows/${workflow.id}` };
+  },
+});
+
+const update = defineRoute<WorkflowDeps, z.infer<typeof IdParams>, Record<string, never>, z.infer<typeof UpdateBody>>({
+  ...common,
+  method: 'put',
+  path: '/workflows/:id',
+  summary: 'Update a workflow',
+  access: 'operator',
+  params: IdParams,
+  body: UpdateBody,
+  async handle({ params, body }, { em }) {
+    const workflow = await workflowOr404(em, params.id);
+    Object.assign(workflow, columnsOf(body));
+    await em.flush();
+    return { status: 204, location: `/workflows/${workflow.id}` };
+  },
+});
+
+const remove = defineRoute<WorkflowDeps, z.infer<typeof IdParams>>({
+  ...common,
+  method: 'delete',
+  path: '/workflows/:id',
+  summary: 'Delete a workflow',
+  access: 'operator',
+  params: IdParams,
+  async handle({ params }, { em }) {
+    await workflowOr404(em, params.id);
+    await em.nativeDelete(WorkflowSchema, { id: params.id });
+    return { status: 204 };
+  },
+});
+
+/**
+ * Queues the workflow for the orchestrator. Deliberate fix (reference §3.4): 202 only once the broker confirmed the
+ * request; a failed publish rolls the claim back and answers 503 naming the problem (http/errors.ts maps
+ * PublishError). The claim is a conditional update, so of two concurrent executes one is refused with 409.
+ */
+const execute = defineRoute<WorkflowDeps, z.infer<typeof IdParams>, Record<string, never>, z.infer<typeof ExecuteBody> | undefined>({
+  ...common,
+  method: 'post',
+  path: '/workflows/:id/execute',
+  summary: 'Execute a workflow',
+  access: 'operator',
+  params: IdParams,
+  body: ExecuteBody.optional(),
+  async handle({ params, body }, { em, deps }) {
+    const workflow = await workflowOr404(em, params.id);
+    refuseIfNotExecutable(workflow);
+    const stored = readExecuteOptions(decoded(workflow.execute_options));
+    const options = freezeExecuteOptions(stored, body ?? {});
+    if (stored === null) await checkExchanges(em, options);
+    const now = new Date();
+    const claimed = await em.nativeUpdate(
+      WorkflowSchema,
+      { id: workflow.id, workflow_completed: false, current_step: null, execute_requested_at: null },
+      { execute_options: JSON.stringify(options), execute_requested_at: now, updated_at: now },
+    );
+    if (claimed === 0) throw new WorkflowStateConflict('Workflow has already been started');
+    const request = orchestrationRequest(workflow, options, { exchangeId: deps.exchangeId, brokerId: deps.brokerId });
+    await deps.transport.publish({ exchangeId: deps.exchangeId, queue: WORKFLOW_ORCHESTRATION_QUEUE }, EXECUTE_REQUESTED, request);
+    // The original's 202 and Location; the body says what was queued (the original's was empty).
+    return { status: 202, location: `/workflows/${workflow.id}`, body: { id: workflow.id, execute_options: options, execute_requested_at: now } };
+  },
+});
+
+/** Issue 5 item 5: the workflow fails at once with the reason; the orchestrator and workers learn from the message. */
+const cancel = defineRoute<WorkflowDeps, z.infer<typeof IdParams>>({
+  ...common,
+  method: 'post',
+  path: '/workflows/:id/cancel',
+  summary: 'Cancel a workflow',
+  access: 'operator',
+  params: IdParams,
+  async handle({ params }, { em, deps, principal }) {
+    const workflow = await workflowOr404(em, params.id);
+    if (workflow.workflow_completed) throw new WorkflowStateConflict('Workflow has already completed');
+    const reason = cancelReason(principal.subject);
+    const previous = decoded(workflow.event_log);
+    const eventLog = [...(Array.isArray(previous) ? previous : []), eventLogLine(workflow, `Workflow has been cancelled.  Reason:  ${reason}`)];
+    const now = new Date();
+    const cancelled = await em.nativeUpdate(
+      WorkflowSchema,
+      { id: workflow.id, workflow_completed: false },
+      { workflow_completed: true, workflow_error: true, event_log: JSON.stringify(eventLog), updated_at: now },
+    );
+    if (cancelled === 0) throw new WorkflowStateConflict('Workflow has already completed');
+    const message: CancelRequested = { workflow_id: workflow.id, reason, cancelled_by: principal.subject };
+    await deps.transport.publish({ exchangeId: deps.exchangeId, queue: WORKFLOW_ORCHESTRATION_QUEUE }, CANCEL_REQUESTED, message);
+    return { status: 204, location: `/workflows/${workflow.id}` };
+  },
+});
+
+export const workflowRoutes: ReadonlyArray<AnyRoute<WorkflowDeps>> = [list, show, create, update, remove, execute, cancel];
