@@ -1,2 +1,66 @@
-/** The router tables (reference §2); filled in by the router routes' change. */
-export const ROUTER_ENTITIES = [];
+import { EntitySchema } from '@mikro-orm/core';
+import { timestampProperties, type Timestamps } from './common.js';
+
+/**
+ * The router tables (reference §2.7): an authority is a `host:port` the edge router answers for, its routes the
+ * backends it proxies to. Hostnames are unique case-insensitively, by expression indexes in the migration.
+ */
+
+export interface Authority extends Timestamps {
+  id: number;
+  hostname: string;
+  port: number;
+}
+
+export const AuthoritySchema = new EntitySchema<Authority>({
+  name: 'Authority',
+  tableName: 'authorities',
+  properties: {
+    id: { type: 'number', primary: true, autoincrement: true },
+    hostname: { type: 'string' },
+    port: { type: 'number' },
+    ...timestampProperties,
+  },
+});
+
+export interface RouterRoute extends Timestamps {
+  id: number;
+  authority_id: number;
+  hostname: string;
+  port: number;
+  secure_connection: boolean;
+}
+
+/** A backend of an authority; named `RouterRoute` because "Route" means an HTTP route everywhere else in the code. */
+export const RouterRouteSchema = new EntitySchema<RouterRoute>({
+  name: 'RouterRoute',
+  tableName: 'routes',
+  properties: {
+    id: { type: 'number', primary: true, autoincrement: true },
+    authority_id: { type: 'number' },
+    hostname: { type: 'string' },
+    port: { type: 'number' },
+    secure_connection: { type: 'boolean', default: false },
+    ...timestampProperties,
+  },
+});
+
+/** A tombstone: an authority's old `host:port` after a delete or a rename, so router caches can drop it (reference §3.12). */
+export interface DeletedAuthority extends Timestamps {
+  id: number;
+  hostname: string;
+  port: number;
+}
+
+export const DeletedAuthoritySchema = new EntitySchema<DeletedAuthority>({
+  name: 'DeletedAuthority',
+  tableName: 'deleted_authorities',
+  properties: {
+    id: { type: 'number', primary: true, autoincrement: true },
+    hostname: { type: 'string' },
+    port: { type: 'number' },
+    ...timestampProperties,
+  },
+});
+
+export const ROUTER_ENTITIES = [AuthoritySchema, RouterRouteSchema, DeletedAuthoritySchema];

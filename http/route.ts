@@ -29,7 +29,7 @@ export type RouteResult =
 export type Access = 'public' | Role;
 
 export interface RouteDef<D, P, Q, B> {
-  readonly method: 'get' | 'post' | 'put' | 'delete';
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Koa syntax: `/messaging/brokers/:id`. */
   readonly path: string;
   readonly summary: string;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
 import { PageQuery, windowOf } from '../pagination.js';
-import { defineRoute, type AnyRoute, type RouteResult } from '../route.js';
+import { defineRoute, type AnyRoute } from '../route.js';
 import {
   cancelReason,
   decoded,
