@@ -5,7 +5,7 @@ import { startPlatformProcess } from '../runtime/boot.js';
 import { MessagingEnv, parseEnv, RuntimeEnv } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
 import { shutdownOnSignals } from '../runtime/process.js';
-import { loadTopology } from '../runtime/topology.js';
+import { loadTopology, type Topology } from '../runtime/topology.js';
 
 /** Process entry: `--topology NAME|FILE` starts that topology and runs until SIGINT/SIGTERM. */
 const TOPOLOGY_DIR = fileURLToPath(new URL('../deploy/topologies/', import.meta.url));
@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { topology: { type: 'string', default: 'all-in-one' } } });
   const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), process.env);
   const log = createLogger({ level: env.OA_LOG_LEVEL });
-  const topology = await loadTopology(values.topology, TOPOLOGY_DIR);
+  const loaded = await loadTopology(values.topology, TOPOLOGY_DIR);
+  const topology = { ...loaded, components: await Promise.all(loaded.components.map(configured)) };
   const { system } = await startPlatformProcess({
     topology,
     catalogue: components,
@@ -27,6 +28,13 @@ async function main(): Promise<void> {
   });
   shutdownOnSignals(system, { log, deadlineMs: env.OA_SHUTDOWN_DEADLINE_MS });
   log.info({ topology: topology.name, transport: topology.transport, tree: system.root.children() }, 'started');
+}
+
+/** A component's arguments after its `configure` hook read the environment (the only place that reads it). */
+async function configured(component: Topology['components'][number]): Promise<Topology['components'][number]> {
+  const configure = components[component.name]?.configure;
+  if (configure === undefined) return component;
+  return { ...component, args: (await configure(process.env, component.args ?? {})) as Record<string, unknown> };
 }
 
 main().catch((err: unknown) => {

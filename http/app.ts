@@ -26,10 +26,15 @@ export interface BaseDeps {
 /** Body keys whose values never reach the audit trail or a log. */
 const SECRET_KEY = /pass(word)?|secret|private|ssh_key|token|credential/i;
 
-export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
+/** A copy without secrets: values of secret-looking keys, and the `value` of anything marked `private: true`. */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (depth > 64) return '[too deep]';
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[secret]' : redactSecrets(v)]));
+  const isPrivate = (value as { private?: unknown }).private === true;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) || (isPrivate && k === 'value') ? '[secret]' : redactSecrets(v, depth + 1)]),
+  );
 }
 
 async function authenticate<D extends BaseDeps>(deps: D, header: string | undefined, em: Call<D>['em']): Promise<Principal> {

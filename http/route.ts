@@ -69,13 +69,20 @@ export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, i
   throw new InvalidRequestError(item, fieldProblems(parsed.error, part === 'body' ? undefined : part));
 }
 
-/** Where in a parsed request a string holds a NUL character, as a dotted path ('' for the value itself). */
-function pathOfNul(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const found = pathOfNul(inner, path === '' ? key : `${path}.${key}`);
-    if (found !== undefined) return found;
+/**
+ * Where in a parsed request a string holds a NUL character, as a dotted path ('' for the value itself). Iterative, so
+ * a hostile nesting depth cannot overflow the stack.
+ */
+function pathOfNul(value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return path;
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    for (const [key, inner] of Object.entries(current)) stack.push([inner, path === '' ? key : `${path}.${key}`]);
   }
   return undefined;
 }

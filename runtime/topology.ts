@@ -88,6 +88,11 @@ export interface ComponentEntry {
   /** An ActorDef of any protocol. */
   readonly actor: ActorChildSpec['actor'];
   readonly consumes?: ReadonlyArray<QueueRoute<unknown>>;
+  /**
+   * Turns the process environment and the topology's `args` into the component's arguments, once, at the process
+   * entry (style R19); the component then receives plain data, forked or not.
+   */
+  readonly configure?: (env: Readonly<Record<string, string | undefined>>, args: Readonly<Record<string, unknown>>) => Promise<object>;
 }
 
 /** Component name -> its entry. */

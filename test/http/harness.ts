@@ -13,6 +13,7 @@ import { needs } from '../helpers/services.js';
 
 /** A Manager API over a fresh database, with tokens for each role. */
 export interface ApiHarness {
+  readonly kind: 'postgresql' | 'pglite';
   readonly db: Database;
   /** The broker the Manager's transport publishes to (exchange 1): tests consume from it. */
   readonly broker: MemoryBroker;
@@ -59,7 +60,11 @@ async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }
  * Runs `suite` once on PostgreSQL and once on PGlite (design §6: the same migrations on both), each with a fresh
  * database and an app serving `routes` on an ephemeral port.
  */
-export function forEachDatabase(title: string, routes: ReadonlyArray<AnyRoute<HarnessDeps>>, suite: (h: () => ApiHarness) => void): void {
+export function forEachDatabase(
+  title: string,
+  routes: ReadonlyArray<AnyRoute<HarnessDeps>>,
+  suite: (h: () => ApiHarness, kind: 'postgresql' | 'pglite') => void,
+): void {
   for (const kind of ['postgresql', 'pglite'] as const) {
     describe(`${title} (${kind})`, function () {
       this.timeout(60_000);
@@ -87,6 +92,7 @@ export function forEachDatabase(title: string, routes: ReadonlyArray<AnyRoute<Ha
         const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         const issue = async (role: 'admin' | 'operator' | 'viewer') => (await tokens.issue({ subject: `test-${role}`, role, kind: 'client' })).access_token;
         harness = {
+          kind,
           db,
           broker,
           secrets,
@@ -119,7 +125,7 @@ export function forEachDatabase(title: string, routes: ReadonlyArray<AnyRoute<Ha
       suite(() => {
         if (!harness) throw new Error('harness not started');
         return harness;
-      });
+      }, kind);
     });
   }
 }

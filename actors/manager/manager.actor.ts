@@ -1,0 +1,57 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ManagerArgs, ManagerProtocol } from './messages.js';
+import { createApp } from '../../http/app.js';
+import { tokenIssuer } from '../../http/auth.js';
+import { ensureAdminClient } from '../../http/bootstrap.js';
+import { openDatabase } from '../../http/database.js';
+import { externalAuthFrom } from '../../http/external-auth.js';
+import { MANAGER_ROUTES, type ManagerDeps } from '../../http/routes/index.js';
+import { loadKeyPair } from '../../http/secrets.js';
+import { defineActor } from '../../runtime/actors/protocol.js';
+
+/**
+ * The Manager component (design §6): owns the database and serves the REST API. On first start it creates the admin
+ * API client and prints its credentials once, on stdout, never in the logs.
+ */
+export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async (ctx) => {
+  const { config } = ctx.args;
+  const db = await openDatabase(config.database, ctx.log);
+  const externalAuth = externalAuthFrom(config.externalAuth, { log: ctx.log });
+  const deps: ManagerDeps = {
+    db,
+    tokens: tokenIssuer(config.tokens),
+    log: ctx.log,
+    transport: ctx.transport,
+    exchangeId: ctx.args.exchangeId,
+    brokerId: ctx.args.brokerId,
+    secrets: loadKeyPair(ctx.args.keys),
+    ...(externalAuth ? { externalAuth } : {}),
+    ...(ctx.args.uiUrl ? { uiUrl: ctx.args.uiUrl } : {}),
+  };
+  const server: Server = createApp(deps, MANAGER_ROUTES).listen(config.http.port, config.http.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (err) => reject(new Error(`the Manager cannot listen on ${config.http.host}:${config.http.port}: ${err.message}`, { cause: err })));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.http.host}:${port}`;
+  ctx.log.info({ url }, 'Manager API listening');
+  const admin = await ensureAdminClient(db.fork());
+  if (admin) {
+    process.stdout.write(
+      `\nOpenAperture Manager at ${url}\nFirst start: an admin API client was created. Its secret is shown only now:\n` +
+        `  client_id:     ${admin.client_id}\n  client_secret: ${admin.client_secret}\n` +
+        `Get a token: curl -s -X POST ${url}/oauth/token -H 'content-type: application/json' ` +
+        `-d '{"grant_type":"client_credentials","client_id":"${admin.client_id}","client_secret":"<secret>"}'\n\n`,
+    );
+  }
+  return {
+    handlers: { status: () => ({ url }) },
+    async stop() {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+    },
+  };
+});

@@ -1,0 +1,19 @@
+import type { ManagerConfig } from '../../http/manager-config.js';
+import type { KeyPairPem } from '../../http/secrets.js';
+
+/** The Manager component's protocol: other components talk to it over REST, so this is only for the runtime. */
+export type ManagerProtocol = {
+  /** Where the API listens. */
+  status: { msg: void; reply: { url: string } };
+};
+
+/** What the Manager starts from: plain data, so it can run forked. */
+export interface ManagerArgs {
+  readonly config: ManagerConfig;
+  /** The key pair that seals secrets at rest (design §2). */
+  readonly keys: KeyPairPem;
+  /** EXCHANGE_ID and BROKER_ID of the Manager's process. */
+  readonly exchangeId: number;
+  readonly brokerId: number;
+  readonly uiUrl?: string;
+}

@@ -1,0 +1,60 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { ManagerArgs } from './messages.js';
+import { loadManagerConfig } from '../../http/manager-config.js';
+import { generateKeyPair, secretsFromEnv } from '../../http/secrets.js';
+import { ConfigError } from '../../runtime/config.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads a file the platform generated earlier, or generates it now, readable by its owner only. */
+async function persisted(path: string, make: () => Promise<string>): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const value = await make();
+  await writeFile(path, value, { mode: 0o600 });
+  await chmod(path, 0o600);
+  return value;
+}
+
+/**
+ * The embedded default (design §9: all-in-one): what an operator would configure is made on first start and kept
+ * under the data directory — a PGlite database, the token secret and the key pair that seals secrets. Variables
+ * that are set still win.
+ */
+async function embeddedEnv(env: Env, dataDir: string): Promise<Env> {
+  const dir = resolve(dataDir, 'manager');
+  await mkdir(join(dir, 'keys'), { recursive: true, mode: 0o700 });
+  const keys = { pair: undefined as { publicKeyPem: string; privateKeyPem: string } | undefined };
+  const pair = async () => (keys.pair ??= await generateKeyPair());
+  return {
+    ...env,
+    ...(env.MANAGER_DATABASE_URL || env.MANAGER_DATA_DIR ? {} : { MANAGER_DATA_DIR: join(dir, 'db') }),
+    MANAGER_TOKEN_SECRET: env.MANAGER_TOKEN_SECRET || (await persisted(join(dir, 'token-secret'), async () => randomBytes(48).toString('base64url'))),
+    MANAGER_MESSAGING_PRIVATE_KEY: env.MANAGER_MESSAGING_PRIVATE_KEY || (await persisted(join(dir, 'keys', 'private.pem'), async () => (await pair()).privateKeyPem)),
+    MANAGER_MESSAGING_PUBLIC_KEY: env.MANAGER_MESSAGING_PUBLIC_KEY || (await persisted(join(dir, 'keys', 'public.pem'), async () => (await pair()).publicKeyPem)),
+  };
+}
+
+/** The Manager's arguments from the environment (`embedded`: fill what is missing under OA_DATA_DIR). */
+export async function managerArgsFromEnv(env: Env, opts: { embedded: boolean; exchangeId: number; brokerId: number }): Promise<ManagerArgs> {
+  const effective = opts.embedded ? await embeddedEnv(env, env.OA_DATA_DIR || '.data') : env;
+  const config = loadManagerConfig(effective);
+  secretsFromEnv(effective); // refuses a missing, unreadable or mismatched key pair now, naming the variable
+  const read = async (name: 'MANAGER_MESSAGING_PUBLIC_KEY' | 'MANAGER_MESSAGING_PRIVATE_KEY'): Promise<string> => {
+    const value = effective[name];
+    if (!value) throw new ConfigError([`${name}: required (not set)`]);
+    return value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : readFile(value, 'utf8');
+  };
+  return {
+    config,
+    keys: { publicKeyPem: await read('MANAGER_MESSAGING_PUBLIC_KEY'), privateKeyPem: await read('MANAGER_MESSAGING_PRIVATE_KEY'), keyName: effective.MANAGER_MESSAGING_KEYNAME || 'default' },
+    exchangeId: opts.exchangeId,
+    brokerId: opts.brokerId,
+    ...(env.UI_URL ? { uiUrl: env.UI_URL } : {}),
+  };
+}
