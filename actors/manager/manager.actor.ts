@@ -6,6 +6,7 @@ import { tokenIssuer } from '../../http/auth.js';
 import { ensureAdminClient } from '../../http/bootstrap.js';
 import { openDatabase } from '../../http/database.js';
 import { externalAuthFrom } from '../../http/external-auth.js';
+import { purgeRpcRequests } from '../../http/maintenance.js';
 import { MANAGER_ROUTES, type ManagerDeps } from '../../http/routes/index.js';
 import { loadKeyPair } from '../../http/secrets.js';
 import { defineActor } from '../../runtime/actors/protocol.js';
@@ -46,9 +47,18 @@ export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async 
         `-d '{"grant_type":"client_credentials","client_id":"${admin.client_id}","client_secret":"<secret>"}'\n\n`,
     );
   }
+  // Background duty (reference §2.1): orphaned RPC requests are purged every hour.
+  const purge = setInterval(() => {
+    purgeRpcRequests(db.fork(), new Date()).then(
+      (purged) => purged > 0 && ctx.log.info({ purged }, 'purged orphaned RPC requests'),
+      (err: unknown) => ctx.log.warn({ err }, 'RPC request purge failed; the next hour tries again'),
+    );
+  }, 60 * 60 * 1_000);
+  purge.unref();
   return {
     handlers: { status: () => ({ url }) },
     async stop() {
+      clearInterval(purge);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();
