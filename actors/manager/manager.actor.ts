@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ManagerArgs, ManagerProtocol } from './messages.js';
 import { createApp } from '../../http/app.js';
 import { tokenIssuer } from '../../http/auth.js';
-import { ensureAdminClient } from '../../http/bootstrap.js';
+import { bootstrapPlatform, ensureAdminClient } from '../../http/bootstrap.js';
 import { openDatabase } from '../../http/database.js';
 import { externalAuthFrom } from '../../http/external-auth.js';
 import { purgeRpcRequests } from '../../http/maintenance.js';
@@ -38,7 +38,7 @@ export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async 
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.http.host}:${port}`;
   ctx.log.info({ url }, 'Manager API listening');
-  const admin = await ensureAdminClient(db.fork());
+  const admin = ctx.args.bootstrap ? (await bootstrapPlatform(db.fork(), deps.secrets, ctx.args.bootstrap)).adminClient : await ensureAdminClient(db.fork());
   if (admin) {
     process.stdout.write(
       `\nOpenAperture Manager at ${url}\nFirst start: an admin API client was created. Its secret is shown only now:\n` +

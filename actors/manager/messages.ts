@@ -16,4 +16,9 @@ export interface ManagerArgs {
   readonly exchangeId: number;
   readonly brokerId: number;
   readonly uiUrl?: string;
+  /**
+   * First start of the embedded default: create the first exchange, broker, cluster with the local Docker host,
+   * component refs and admin client (design §2). Otherwise only the admin client, when there is none.
+   */
+  readonly bootstrap?: { readonly amqpUrl?: string; readonly dockerUrl?: string };
 }

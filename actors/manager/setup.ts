@@ -56,5 +56,8 @@ export async function managerArgsFromEnv(env: Env, opts: { embedded: boolean; ex
     exchangeId: opts.exchangeId,
     brokerId: opts.brokerId,
     ...(env.UI_URL ? { uiUrl: env.UI_URL } : {}),
+    ...(opts.embedded
+      ? { bootstrap: { ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}), ...(env.DOCKER_HOST?.startsWith('unix://') ? { dockerUrl: env.DOCKER_HOST } : {}) } }
+      : {}),
   };
 }

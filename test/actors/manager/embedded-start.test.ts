@@ -56,6 +56,12 @@ describe('npm start: the embedded all-in-one Manager', function () {
     const secret = await waitFor('the admin credentials', () => /client_secret: (\S+)/.exec(first.stdout())?.[1]);
     const token = await tokenFor(url, secret);
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const cluster = await fetch(`${url}/clusters/local`, { headers: auth });
+    expect(cluster.status, 'bootstrap made the local cluster').to.equal(200);
+    const hosts = (await (await fetch(`${url}/clusters/local/hosts`, { headers: auth })).json()) as Array<{ name: string }>;
+    expect(hosts.map((h) => h.name)).to.deep.equal(['local']);
+    const exchanges = (await (await fetch(`${url}/messaging/exchanges`, { headers: auth })).json()) as Array<{ name: string }>;
+    expect(exchanges.map((e) => e.name)).to.deep.equal(['openaperture']);
     const broker = await fetch(`${url}/messaging/brokers`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'local' }) });
     expect(broker.status).to.equal(201);
     const location = broker.headers.get('location')!;
