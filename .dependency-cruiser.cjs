@@ -43,6 +43,13 @@ module.exports = {
       to: { path: '^actors/[^/]+/', pathNot: ['^actors/$1/', '^actors/[^/]+/messages\\.ts$', '^actors/shared/'] },
     },
     {
+      name: 'client-is-server-free',
+      comment: 'workers import http/client: it must not drag in the database or the web server',
+      severity: 'error',
+      from: { path: '^http/client/' },
+      to: { path: ['^entities/', '^http/(?!client/)', 'node_modules/(@mikro-orm|koa|@koa|pg|@electric-sql)/'] },
+    },
+    {
       name: 'core-is-pure',
       comment: 'core/ folders take data in and return data out (style R2)',
       severity: 'error',

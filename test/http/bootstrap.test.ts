@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import pg from 'pg';
 import { verifySecret } from '../../http/auth.js';
 import { bootstrapPlatform, ensureAdminClient, isBootstrapOptionsInvalid, type BootstrapReport } from '../../http/bootstrap.js';
 import { PLATFORM_COMPONENT_TYPES } from '../../http/core/bootstrap-plan.js';
@@ -8,28 +6,13 @@ import { openDatabase, type Database } from '../../http/database.js';
 import { generateKeyPair, loadKeyPair, type SecretBox } from '../../http/secrets.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { needs } from '../helpers/services.js';
+import { scratchPostgres } from './harness.js';
 
 type Row = Record<string, unknown>;
 const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 const AMQP_URL = 'amqp://oa:s3cret%2Fpw@rabbit.example:5673/oa%2Fprod';
 const OPTIONS = { amqpUrl: AMQP_URL, componentSourceRepo: 'https://git.example/oa.git', componentSourceRepoGitRef: 'v1.0.0' };
 const EVERYTHING = 5 + PLATFORM_COMPONENT_TYPES.length + 1;
-
-/** A throwaway PostgreSQL database, dropped at the end (as test/http/harness.ts). */
-async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = process.env.DATABASE_URL ?? '';
-  const name = `oa_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const run = async (sql: string) => {
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-  };
-  await run(`create database ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
-}
 
 async function query(db: Database, sql: string): Promise<Row[]> {
   return db.orm.em.getConnection().execute<Row[]>(sql);

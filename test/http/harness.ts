@@ -14,6 +14,8 @@ import { needs } from '../helpers/services.js';
 /** A Manager API over a fresh database, with tokens for each role. */
 export interface ApiHarness {
   readonly kind: 'postgresql' | 'pglite';
+  /** Where the app listens, e.g. `http://127.0.0.1:40123`. */
+  readonly baseUrl: string;
   readonly db: Database;
   /** The broker the Manager's transport publishes to (exchange 1): tests consume from it. */
   readonly broker: MemoryBroker;
@@ -33,10 +35,10 @@ export type HarnessDeps = BaseDeps & { readonly secrets: SecretBox };
 
 let keys: Promise<SecretBox> | undefined;
 /** One RSA key pair per test run: generating one takes a while. */
-const testSecrets = (): Promise<SecretBox> => (keys ??= generateKeyPair().then((pair) => loadKeyPair({ ...pair, keyName: 'test' })));
+export const testSecrets = (): Promise<SecretBox> => (keys ??= generateKeyPair().then((pair) => loadKeyPair({ ...pair, keyName: 'test' })));
 
 /** A throwaway PostgreSQL database, dropped at the end. */
-async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = process.env.DATABASE_URL!;
   const name = `oa_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const client = new pg.Client({ connectionString: admin });
@@ -93,6 +95,7 @@ export function forEachDatabase(
         const issue = async (role: 'admin' | 'operator' | 'viewer') => (await tokens.issue({ subject: `test-${role}`, role, kind: 'client' })).access_token;
         harness = {
           kind,
+          baseUrl: base,
           db,
           broker,
           secrets,
