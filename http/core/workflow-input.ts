@@ -158,16 +158,10 @@ export interface StoredWorkflow {
   readonly scheduled_start_time: Date | null;
 }
 
-/**
- * The orchestration request of reference §5.2 as §10A renders it: the workflow's fields (JSON columns decoded), then
- * the run-time fields, the orchestration and notification exchange (and broker) being the Manager's own, as strings.
- */
-export function orchestrationRequest(w: StoredWorkflow, options: ExecuteOptions, own: { exchangeId: number; brokerId: number | undefined }) {
-  const exchange = String(own.exchangeId);
-  const broker = own.brokerId === undefined ? null : String(own.brokerId);
+/** The workflow's own fields with JSON columns decoded: its REST form and the orchestration request share them. */
+export function workflowFields(w: StoredWorkflow) {
   return {
     id: w.id,
-    workflow_id: null,
     deployment_repo: w.deployment_repo,
     deployment_repo_git_ref: w.deployment_repo_git_ref,
     source_repo: w.source_repo,
@@ -182,6 +176,19 @@ export function orchestrationRequest(w: StoredWorkflow, options: ExecuteOptions,
     workflow_error: w.workflow_error,
     workflow_completed: w.workflow_completed,
     event_log: decoded(w.event_log),
+  };
+}
+
+/**
+ * The orchestration request of reference §5.2 as §10A renders it: the workflow's fields (JSON columns decoded), then
+ * the run-time fields, the orchestration and notification exchange (and broker) being the Manager's own, as strings.
+ */
+export function orchestrationRequest(w: StoredWorkflow, options: ExecuteOptions, own: { exchangeId: number; brokerId: number | undefined }) {
+  const exchange = String(own.exchangeId);
+  const broker = own.brokerId === undefined ? null : String(own.brokerId);
+  return {
+    ...workflowFields(w),
+    workflow_id: null,
     workflow_start_time: null,
     step_time: null,
     scheduled_start_time: w.scheduled_start_time?.toISOString() ?? null,

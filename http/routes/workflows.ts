@@ -15,6 +15,7 @@ import {
   orchestrationRequest,
   parseHttpDate,
   readExecuteOptions,
+  workflowFields,
   WORKFLOW_ORCHESTRATION_QUEUE,
   type ExecuteOptions,
 } from '../core/workflow-input.js';
@@ -110,21 +111,7 @@ function columnsOf(body: WorkflowBody & { execute_requested_at?: null | undefine
 /** A workflow as JSON: JSON columns decoded, timestamps ISO 8601 (issue 4; the original answered RFC 1123). */
 export function workflowJson(w: Workflow) {
   return {
-    id: w.id,
-    deployment_repo: w.deployment_repo,
-    deployment_repo_git_ref: w.deployment_repo_git_ref,
-    source_repo: w.source_repo,
-    source_repo_git_ref: w.source_repo_git_ref,
-    source_commit_hash: w.source_commit_hash,
-    milestones: decoded(w.milestones),
-    current_step: w.current_step,
-    elapsed_step_time: w.elapsed_step_time,
-    elapsed_workflow_time: w.elapsed_workflow_time,
-    workflow_duration: w.workflow_duration,
-    workflow_step_durations: decoded(w.workflow_step_durations),
-    workflow_error: w.workflow_error,
-    workflow_completed: w.workflow_completed,
-    event_log: decoded(w.event_log),
+    ...workflowFields(w),
     app_name: w.app_name,
     scheduled_start_time: w.scheduled_start_time,
     execute_options: decoded(w.execute_options),
