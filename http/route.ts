@@ -1,8 +1,8 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Principal } from './auth.js';
-import { fieldProblems, InvalidRequestError } from './errors.js';
+import { fieldProblems, InvalidRequestError, NotFoundError } from './errors.js';
 import type { Role } from '../entities/auth.js';
 import type { Logger } from '../runtime/logger.js';
 
@@ -53,6 +53,13 @@ export function defineRoute<D, P = Record<string, never>, Q = Record<string, nev
 
 /** A route of any input types, as route lists hold them. */
 export type AnyRoute<D> = RouteDef<D, unknown, unknown, unknown>;
+
+/** The one row `where` finds, or a 404 naming `item` (reference §3.1: "<Item> was not found"). */
+export async function findOr404<T extends object>(em: EntityManager, entity: EntityName<T>, where: FilterQuery<T>, item: string): Promise<T> {
+  const row = await em.findOne(entity, where);
+  if (!row) throw new NotFoundError(item);
+  return row as T;
+}
 
 /** Parses one part of a request; a failure is a 400 naming each field. */
 export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, item: string, part: 'params' | 'query' | 'body'): T {

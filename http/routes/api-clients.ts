@@ -3,9 +3,9 @@ import { UniqueConstraintViolationException, type EntityManager } from '@mikro-o
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { hashSecret, newClientSecret, type Principal } from '../auth.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { ApiClientSchema, ROLES, type ApiClient } from '../../entities/auth.js';
 
@@ -49,11 +49,7 @@ const clientJson = (c: ApiClient) => ({
   updated_at: c.updated_at,
 });
 
-async function clientOr404(em: EntityManager, id: number): Promise<ApiClient> {
-  const client = await em.findOne(ApiClientSchema, { id });
-  if (!client) throw new NotFoundError('ApiClient');
-  return client;
-}
+const clientOr404 = (em: EntityManager, id: number): Promise<ApiClient> => findOr404(em, ApiClientSchema, { id }, 'ApiClient');
 
 /** An admin client may not disable, demote or delete itself: that could lock every admin out. */
 function refuseSelf(client: ApiClient, principal: Principal, what: string): void {

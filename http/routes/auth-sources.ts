@@ -1,9 +1,9 @@
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { AuthSourceSchema, AuthSourceUserSchema, type AuthSource } from '../../entities/auth.js';
 
@@ -51,11 +51,7 @@ const sourceJson = (s: AuthSource) => ({
   updated_at: s.updated_at,
 });
 
-async function sourceOr404(em: EntityManager, id: number): Promise<AuthSource> {
-  const source = await em.findOne(AuthSourceSchema, { id });
-  if (!source) throw new NotFoundError('AuthSource');
-  return source;
-}
+const sourceOr404 = (em: EntityManager, id: number): Promise<AuthSource> => findOr404(em, AuthSourceSchema, { id }, 'AuthSource');
 
 /** The URL is unique (reference §2.6): checked before any change (a query may flush pending ones) for a clear 409. */
 async function checkUrlFree(em: EntityManager, url: string, self?: number): Promise<void> {

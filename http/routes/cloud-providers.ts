@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
-import { NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams } from '../schemas/common.js';
 import { clusterJson, inUse, Text } from './clusters.js';
 import { CloudProviderSchema, EtcdClusterSchema, type CloudProvider } from '../../entities/clusters.js';
@@ -45,11 +44,7 @@ const providerJson = (p: CloudProvider) => ({
 
 const encodeConfiguration = (c: Record<string, unknown> | null | undefined): string | null => (c == null ? null : JSON.stringify(c));
 
-async function providerOr404(em: EntityManager, id: number): Promise<CloudProvider> {
-  const provider = await em.findOne(CloudProviderSchema, { id });
-  if (!provider) throw new NotFoundError('CloudProvider');
-  return provider;
-}
+const providerOr404 = (em: EntityManager, id: number): Promise<CloudProvider> => findOr404(em, CloudProviderSchema, { id }, 'CloudProvider');
 
 const list = defineRoute<BaseDeps, Record<string, never>, PageQuery>({
   method: 'get',

@@ -2,9 +2,9 @@ import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import type { Principal } from '../auth.js';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidRequestError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name, OptionalId } from '../schemas/common.js';
 import { keyNameOf, type SecretBox } from '../secrets.js';
 import {
@@ -53,11 +53,7 @@ function connectionJson(c: MessagingBrokerConnection, principal: Principal, secr
   };
 }
 
-async function brokerOr404(em: EntityManager, id: number): Promise<MessagingBroker> {
-  const broker = await em.findOne(MessagingBrokerSchema, { id });
-  if (!broker) throw new NotFoundError('Broker');
-  return broker;
-}
+const brokerOr404 = (em: EntityManager, id: number): Promise<MessagingBroker> => findOr404(em, MessagingBrokerSchema, { id }, 'Broker');
 
 async function checkBroker(em: EntityManager, body: z.infer<typeof BrokerBody>, self?: number): Promise<void> {
   // Deliberate fix (reference §10.1 item 6): renaming a broker to its own name is not a conflict.

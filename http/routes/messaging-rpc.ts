@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
-import { NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams } from '../schemas/common.js';
 import { MessagingRpcRequestSchema, type MessagingRpcRequest } from '../../entities/messaging.js';
 
@@ -46,11 +45,7 @@ const rpcJson = (r: MessagingRpcRequest) => ({
   updated_at: r.updated_at,
 });
 
-async function rpcOr404(em: EntityManager, id: number): Promise<MessagingRpcRequest> {
-  const found = await em.findOne(MessagingRpcRequestSchema, { id });
-  if (!found) throw new NotFoundError('RpcRequest');
-  return found;
-}
+const rpcOr404 = (em: EntityManager, id: number): Promise<MessagingRpcRequest> => findOr404(em, MessagingRpcRequestSchema, { id }, 'RpcRequest');
 
 const list = defineRoute<BaseDeps, Record<string, never>, PageQuery>({
   method: 'get',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { AuthoritySchema, DeletedAuthoritySchema, RouterRouteSchema, type Authority, type RouterRoute } from '../../entities/router.js';
 
@@ -52,11 +52,7 @@ function sameHost<T extends object>(h: { hostname: string; port: number }): Filt
   return { [raw('lower(hostname)')]: h.hostname.toLowerCase(), port: h.port } as FilterQuery<T>;
 }
 
-async function authorityOr404(em: EntityManager, id: number): Promise<Authority> {
-  const authority = await em.findOne(AuthoritySchema, { id });
-  if (!authority) throw new NotFoundError('Authority');
-  return authority;
-}
+const authorityOr404 = (em: EntityManager, id: number): Promise<Authority> => findOr404(em, AuthoritySchema, { id }, 'Authority');
 
 async function routeOr404(em: EntityManager, p: RouteParams): Promise<RouterRoute> {
   const route = await em.findOne(RouterRouteSchema, { id: p.id, authority_id: p.parent_id });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { decoded } from '../core/workflow-input.js';
 import { MessagingExchangeSchema } from '../../entities/messaging.js';
@@ -74,17 +74,9 @@ const componentJson = (c: SystemComponent) => ({
 
 const refLocation = (type: string) => `/system_component_refs/${encodeURIComponent(type)}`;
 
-async function refOr404(em: EntityManager, type: string): Promise<SystemComponentRef> {
-  const ref = await em.findOne(SystemComponentRefSchema, { type });
-  if (!ref) throw new NotFoundError('SystemComponentRef');
-  return ref;
-}
+const refOr404 = (em: EntityManager, type: string): Promise<SystemComponentRef> => findOr404(em, SystemComponentRefSchema, { type }, 'SystemComponentRef');
 
-async function componentOr404(em: EntityManager, id: number): Promise<SystemComponent> {
-  const component = await em.findOne(SystemComponentSchema, { id });
-  if (!component) throw new NotFoundError('SystemComponent');
-  return component;
-}
+const componentOr404 = (em: EntityManager, id: number): Promise<SystemComponent> => findOr404(em, SystemComponentSchema, { id }, 'SystemComponent');
 
 async function checkRefType(em: EntityManager, type: string, self?: number): Promise<void> {
   const clash = await em.findOne(SystemComponentRefSchema, { type, ...(self === undefined ? {} : { id: { $ne: self } }) });

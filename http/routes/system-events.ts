@@ -2,9 +2,9 @@ import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import type { Principal } from '../auth.js';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidRequestError } from '../errors.js';
 import { PageQuery, windowOf } from '../pagination.js';
-import { defineRoute, type AnyRoute, type Call } from '../route.js';
+import { defineRoute, type AnyRoute, type Call, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { dedupWindowStart, isDuplicateEvent } from '../core/event-dedup.js';
 import { decoded } from '../core/workflow-input.js';
@@ -64,11 +64,7 @@ const eventJson = (e: SystemEvent) => ({
   updated_at: e.updated_at,
 });
 
-async function eventOr404(em: EntityManager, id: number): Promise<SystemEvent> {
-  const event = await em.findOne(SystemEventSchema, { id });
-  if (!event) throw new NotFoundError('SystemEvent');
-  return event;
-}
+const eventOr404 = (em: EntityManager, id: number): Promise<SystemEvent> => findOr404(em, SystemEventSchema, { id }, 'SystemEvent');
 
 async function userOr400(em: EntityManager, field: string, id: number): Promise<User> {
   const user = await em.findOne(UserSchema, { id });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { AuthSourceUserSchema, ROLES, UserSchema, type User } from '../../entities/auth.js';
 
@@ -46,11 +46,7 @@ const UserJson = z.object({
   updated_at: z.iso.datetime(),
 });
 
-async function userOr404(em: EntityManager, id: number): Promise<User> {
-  const user = await em.findOne(UserSchema, { id });
-  if (!user) throw new NotFoundError('User');
-  return user;
-}
+const userOr404 = (em: EntityManager, id: number): Promise<User> => findOr404(em, UserSchema, { id }, 'User');
 
 async function checkEmailFree(em: EntityManager, email: string, self?: number): Promise<void> {
   const clash = await em.findOne(UserSchema, { email, ...(self === undefined ? {} : { id: { $ne: self } }) });

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
-import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { InvalidRequestError } from '../errors.js';
 import { PageQuery, windowOf } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import {
   cancelReason,
   decoded,
@@ -121,11 +121,7 @@ export function workflowJson(w: Workflow) {
   };
 }
 
-async function workflowOr404(em: EntityManager, id: string): Promise<Workflow> {
-  const workflow = await em.findOne(WorkflowSchema, { id });
-  if (!workflow) throw new NotFoundError('Workflow');
-  return workflow;
-}
+const workflowOr404 = (em: EntityManager, id: string): Promise<Workflow> => findOr404(em, WorkflowSchema, { id }, 'Workflow');
 
 function refuseIfNotExecutable(w: Workflow): void {
   if (w.workflow_completed) throw new WorkflowStateConflict('Workflow has already completed');
