@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { defineRoute, findOr404, type AnyRoute } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { MessagingExchangeModuleSchema, MessagingExchangeSchema, type MessagingExchangeModule } from '../../entities/messaging.js';
 
@@ -56,9 +56,7 @@ const moduleJson = (m: MessagingExchangeModule) => ({
   updated_at: m.updated_at,
 });
 
-async function requireExchange(em: EntityManager, id: number): Promise<void> {
-  if (!(await em.findOne(MessagingExchangeSchema, { id }))) throw new NotFoundError('Exchange');
-}
+const requireExchange = async (em: EntityManager, id: number): Promise<void> => void (await findOr404(em, MessagingExchangeSchema, { id }, 'Exchange'));
 
 /** The newest row for the hostname: the upsert keeps one, but the table has no unique key (reference §2.1). */
 async function moduleOr404(em: EntityManager, params: HostnameParams): Promise<MessagingExchangeModule> {

@@ -1,13 +1,8 @@
 /** Errors of the actor runtime. Recognise them by `name` (the prototype does not survive a fork). */
 
-/** An error as it crosses a process boundary: plain data. */
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string;
-  readonly code?: string | number;
-  readonly retryable?: boolean;
-}
+import { RemoteError, type SerializedError } from '../core/errors.js';
+
+export { serializeError, type SerializedError } from '../core/errors.js';
 
 /** The ask did not get a reply in time. The handler may still run to completion. */
 export class AskTimeoutError extends Error {
@@ -62,32 +57,13 @@ export class RestartIntensityExceededError extends Error {
 }
 
 /** An error raised in another actor (possibly another process), rebuilt with its name, message, code and stack. */
-export class RemoteActorError extends Error {
-  override readonly name: string;
-  readonly code: string | number | undefined;
-  readonly retryable: boolean | undefined;
+export class RemoteActorError extends RemoteError {
   constructor(
     readonly actor: string,
     serialized: SerializedError,
   ) {
-    super(serialized.message);
-    this.name = serialized.name;
-    this.code = serialized.code;
-    this.retryable = serialized.retryable;
-    if (serialized.stack !== undefined) this.stack = serialized.stack;
+    super(serialized);
   }
-}
-
-export function serializeError(err: unknown): SerializedError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const { code, retryable } = err as Error & { code?: unknown; retryable?: unknown };
-  return {
-    name: err.name,
-    message: err.message,
-    ...(err.stack !== undefined ? { stack: err.stack } : {}),
-    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-    ...(typeof retryable === 'boolean' ? { retryable } : {}),
-  };
 }
 
 export const errorName = (e: unknown): string | undefined => (e instanceof Error ? e.name : undefined);

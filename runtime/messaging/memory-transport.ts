@@ -4,7 +4,7 @@
  * it. Messages are stored as encoded envelope bytes, so decoding and dead-lettering take the same path as over AMQP.
  */
 import { randomUUID } from 'node:crypto';
-import { serializeError } from '../actors/errors.js';
+import { serializeError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
 import { encodeEnvelope, newEnvelope, type Envelope } from './core/envelope.js';
 import { MemoryConsumer } from './memory-consumer.js';

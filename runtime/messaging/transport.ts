@@ -1,4 +1,5 @@
 import type { Envelope } from './core/envelope.js';
+import { RemoteError, serializedErrorOf } from '../core/errors.js';
 
 /**
  * The messaging contract both transports keep (design §5): the in-memory one for the embedded default and unit tests,
@@ -87,30 +88,10 @@ export class RpcTimeoutError extends Error {
 }
 
 /** The server of a request failed; name, message, code and stack are the server's. */
-export class RemoteRequestError extends Error {
-  override readonly name: string;
-  readonly code: string | number | undefined;
-  readonly retryable: boolean | undefined;
-  constructor(error: { name: string; message: string; code?: string | number; retryable?: boolean; stack?: string }) {
-    super(error.message);
-    this.name = error.name;
-    this.code = error.code;
-    this.retryable = error.retryable;
-    if (error.stack !== undefined) this.stack = error.stack;
-  }
-}
+export class RemoteRequestError extends RemoteError {}
 
 /** The error an error reply carries (`serializeError` of the server's); a malformed one still becomes an error. */
-export function remoteRequestErrorOf(payload: unknown): RemoteRequestError {
-  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
-  return new RemoteRequestError({
-    name: typeof p.name === 'string' ? p.name : 'Error',
-    message: typeof p.message === 'string' ? p.message : `malformed error reply: ${JSON.stringify(payload)}`,
-    ...(typeof p.code === 'string' || typeof p.code === 'number' ? { code: p.code } : {}),
-    ...(typeof p.retryable === 'boolean' ? { retryable: p.retryable } : {}),
-    ...(typeof p.stack === 'string' ? { stack: p.stack } : {}),
-  });
-}
+export const remoteRequestErrorOf = (payload: unknown): RemoteRequestError => new RemoteRequestError(serializedErrorOf(payload));
 
 /** A publish the broker did not confirm in time, or refused. */
 export class PublishError extends Error {

@@ -1,7 +1,6 @@
 import autocannon from 'autocannon';
 import Koa from 'koa';
 import pg from 'pg';
-import { randomUUID } from 'node:crypto';
 import { deepStrictEqual } from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,7 @@ import type { Workflow } from '../../entities/workflows.js';
 import { createLogger } from '../../runtime/logger.js';
 import { MemoryBroker } from '../../runtime/messaging/memory-transport.js';
 import type { BenchResult } from './report.js';
+import { scratchPostgres } from '../http/harness.js';
 
 /**
  * The Manager's `GET /workflows/:id` (issue 4: >= 0.7x, p99 <= 20 ms) against a bare Koa + pg handler in the same
@@ -43,24 +43,6 @@ const WORKFLOW = {
   event_log: Array.from({ length: 10 }, (_, i) => `step ${i}: ${'x'.repeat(80)}`),
   app_name: 'myapp',
 };
-
-/** A throwaway PostgreSQL database on the server of `admin`, dropped at the end (as test/http/harness.ts does). */
-async function scratchDatabase(admin: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `oa_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const run = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create database ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
-}
 
 async function listen(app: Koa): Promise<{ base: string; close(): Promise<void> }> {
   const server: Server = app.listen(0, '127.0.0.1');
@@ -127,7 +109,7 @@ const latencyRow = (name: string, base: number, ours: number): BenchResult => ({
 });
 
 export async function benchManager(databaseUrl: string): Promise<BenchResult[]> {
-  const scratch = await scratchDatabase(databaseUrl);
+  const scratch = await scratchPostgres(databaseUrl, 'oa_bench');
   const closers: Array<() => Promise<void>> = [scratch.drop];
   try {
     // The Manager as manager.actor.ts builds it: every route, info-level logging (to a sink that drops the lines).

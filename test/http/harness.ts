@@ -38,9 +38,8 @@ let keys: Promise<SecretBox> | undefined;
 export const testSecrets = (): Promise<SecretBox> => (keys ??= generateKeyPair().then((pair) => loadKeyPair({ ...pair, keyName: 'test' })));
 
 /** A throwaway PostgreSQL database, dropped at the end. */
-export async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = process.env.DATABASE_URL!;
-  const name = `oa_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+export async function scratchPostgres(admin = process.env.DATABASE_URL!, prefix = 'oa_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   await client.query(`create database ${name}`);

@@ -2,7 +2,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Endpoint } from './endpoint.js';
 import { decodeEnvelope, type Envelope } from '../core/envelope.js';
 import { ERROR_REPLY_TYPE, type ConsumerSpec, type Outcome, type Subscription } from '../transport.js';
-import { serializeError } from '../../actors/errors.js';
+import { serializeError } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 
 /** What a subscription needs from its transport: dead-lettering and replies go through the endpoint's publisher. */
