@@ -50,6 +50,13 @@ module.exports = {
       to: { path: ['^entities/', '^http/(?!client/)', 'node_modules/(@mikro-orm|koa|@koa|pg|@electric-sql)/'] },
     },
     {
+      name: 'cli-dispatches',
+      comment: 'the CLI holds no logic of its own (design §3): the runtime entry, the Manager setup and contracts, never entities or component internals',
+      severity: 'error',
+      from: { path: '^cli/' },
+      to: { path: ['^entities/', '^actors/'], pathNot: ['^actors/main\\.ts$', '^actors/manager/setup\\.ts$', '^actors/[^/]+/messages\\.ts$'] },
+    },
+    {
       name: 'core-is-pure',
       comment: 'core/ folders take data in and return data out (style R2)',
       severity: 'error',
@@ -60,7 +67,7 @@ module.exports = {
   options: {
     tsPreCompilationDeps: true,
     doNotFollow: { path: 'node_modules' },
-    includeOnly: { path: '^(runtime|actors|http|entities|migrations|test|node_modules)/' },
+    includeOnly: { path: '^(runtime|actors|http|entities|migrations|cli|test|node_modules)/' },
     tsConfig: { fileName: 'tsconfig.json' },
   },
 };

@@ -53,7 +53,9 @@ export async function startPlatformProcess(opts: {
   for (const component of topology.components) {
     const handle = system.root.supervisor(component.name).untypedHandle(component.name);
     for (const route of catalogue[component.name]?.consumes ?? []) await consumeInto({ transport, handle, route, log });
-    const heartbeat = startHeartbeat({ transport, exchangeId: env.EXCHANGE_ID, intervalMs: env.OA_HEARTBEAT_INTERVAL_MS, hostname: hostname(), type: component.name, log });
+    // The Overseer keeps one module row per hostname (reference §8.1); components sharing a process need one each.
+    const moduleName = topology.components.length > 1 ? `${hostname()}-${component.name}` : hostname();
+    const heartbeat = startHeartbeat({ transport, exchangeId: env.EXCHANGE_ID, intervalMs: env.OA_HEARTBEAT_INTERVAL_MS, hostname: moduleName, type: component.name, log });
     system.onShutdown(() => heartbeat.stop());
   }
   return { system, transport };

@@ -62,3 +62,33 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Readonly<Record<st
     }),
   );
 }
+
+/**
+ * How a worker reaches the Manager (reference §1, §1.3: MANAGER_URL, OAUTH_LOGIN_URL, OAUTH_CLIENT_ID,
+ * OAUTH_CLIENT_SECRET): an API client of the platform, whose role decides what it may do.
+ */
+export const ManagerClientEnv = z.object({
+  MANAGER_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  OAUTH_LOGIN_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  OAUTH_CLIENT_ID: z.string().min(1, 'must not be empty'),
+  OAUTH_CLIENT_SECRET: z.string().min(1, 'must not be empty'),
+});
+export type ManagerClientEnv = z.infer<typeof ManagerClientEnv>;
+
+/** The Manager client settings of a component's arguments: plain data, so a forked component can rebuild its client. */
+export interface ManagerAccess {
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly tokenUrl?: string;
+}
+
+export function managerAccessFromEnv(env: Readonly<Record<string, string | undefined>>): ManagerAccess {
+  const parsed = parseEnv(ManagerClientEnv, env);
+  return {
+    baseUrl: parsed.MANAGER_URL,
+    clientId: parsed.OAUTH_CLIENT_ID,
+    clientSecret: parsed.OAUTH_CLIENT_SECRET,
+    ...(parsed.OAUTH_LOGIN_URL ? { tokenUrl: parsed.OAUTH_LOGIN_URL } : {}),
+  };
+}

@@ -17,3 +17,18 @@ export function createLogger(opts: {
   const options = { level: opts.level, base: { pid: process.pid, ...opts.bindings } };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
+
+const shared = new Map<LogLevel, Logger>();
+
+/**
+ * One stdout logger per level for the whole process, so many actors (10,000 workflows) share one destination and
+ * each gets a cheap child instead of its own pino instance and stream.
+ */
+export function processLogger(level: LogLevel): Logger {
+  let log = shared.get(level);
+  if (log === undefined) {
+    log = createLogger({ level });
+    shared.set(level, log);
+  }
+  return log;
+}

@@ -1,4 +1,5 @@
 import type { ActorSystem } from './actors/system.js';
+import { withTimeout } from './core/promises.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -24,13 +25,15 @@ export function shutdownOnSignals(
     }
     stopping = true;
     opts.log.info({ signal, deadlineMs: opts.deadlineMs }, 'shutting down');
-    system.shutdown(opts.deadlineMs).then(
+    // Draining and stopping each keep to the deadline; a stop hook that never returns must not keep the process.
+    const limitMs = 3 * opts.deadlineMs + 5_000;
+    withTimeout(system.shutdown(opts.deadlineMs), limitMs, () => new Error(`shutdown did not finish within ${limitMs} ms`)).then(
       () => {
         opts.log.info('stopped');
         exit(0);
       },
       (err: unknown) => {
-        opts.log.error({ err }, 'shutdown failed');
+        opts.log.error({ err, tree: system.root.children() }, 'shutdown failed');
         exit(1);
       },
     );

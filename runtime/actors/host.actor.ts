@@ -7,7 +7,7 @@ import { Mailbox } from './mailbox.js';
 import type { ActorContext, ActorDef, Behaviour, Protocol } from './protocol.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorSpec } from './supervisor-spec.js';
-import { createLogger, type Logger } from '../logger.js';
+import { processLogger, type Logger } from '../logger.js';
 import { openTransport } from '../messaging/open.js';
 import { unavailableTransport, type Transport } from '../messaging/transport.js';
 
@@ -38,7 +38,7 @@ export default class Host {
 
   async initialize(self: Actor): Promise<void> {
     this.params = self.getCustomParameters() as HostParams;
-    this.log = createLogger({ level: this.params.logLevel, bindings: { actor: this.params.name } });
+    this.log = processLogger(this.params.logLevel).child({ actor: this.params.name });
     if (this.params.forked) this.adoptProcess(self);
     try {
       this.transport = await this.processTransport();

@@ -1,4 +1,5 @@
 import { createComedySystem, type MessagingSettings } from './comedy.js';
+import { withTimeout } from '../core/promises.js';
 import type { Transport } from '../messaging/transport.js';
 import { setComedyLogSink } from './comedy-logger.js';
 import type { SupervisorRef } from './protocol.js';
@@ -51,7 +52,13 @@ export async function startActorSystem(opts: ActorSystemOptions): Promise<ActorS
     onShutdown: (stopIntake) => void intake.push(stopIntake),
     shutdown(deadlineMs) {
       stopping ??= (async () => {
-        for (const stop of [...intake].reverse()) await stop();
+        // Draining keeps to the deadline too: a delivery that outlives it is left to the broker (it was never acked).
+        const drained = (async () => {
+          for (const stop of [...intake].reverse()) await stop();
+        })();
+        await withTimeout(drained, deadlineMs, () => new Error(`in-flight messages not drained within ${deadlineMs} ms`)).catch((err: unknown) =>
+          opts.log.warn({ err }, 'stopping the actors without waiting for the rest of the in-flight messages'),
+        );
         await root.stop(deadlineMs);
         await comedy.destroy();
       })();

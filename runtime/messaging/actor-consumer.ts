@@ -20,6 +20,13 @@ export interface QueueRoute<M> {
   readonly queue: string;
   readonly topic: string;
   readonly decode: (payload: unknown, type: string) => Decoded<M>;
+  /**
+   * For a topic whose handler runs long (a build): how long one delivery may take in the actor, instead of the
+   * process's ask timeout. Pair it with `maxInFlight: 1`, so a delivery never waits behind another in the mailbox and
+   * the other deliveries stay with the broker for the next free consumer.
+   */
+  readonly askTimeoutMs?: number;
+  readonly maxInFlight?: number;
 }
 
 type Loose = Record<string, { msg: unknown; reply: unknown }>;
@@ -44,11 +51,13 @@ export function consumeInto<M>(opts: {
   return opts.transport.consume({
     queue: route.queue,
     decode: route.decode,
+    ...(route.maxInFlight === undefined ? {} : { maxInFlight: route.maxInFlight }),
     handle: async (payload, info) => {
       const delivered: Delivered<M> = { id: info.envelope.id, type: info.envelope.type, payload, redelivered: info.redelivered };
       for (let crashes = 0; ; ) {
         try {
-          return (await handle.ask(route.topic, delivered)) as Outcome;
+          const options = route.askTimeoutMs === undefined ? undefined : { timeoutMs: route.askTimeoutMs };
+          return (await handle.ask(route.topic, delivered, options)) as Outcome;
         } catch (err) {
           if (isActorCrashed(err)) crashes += 1;
           const waitable = isActorUnavailable(err) || (isActorCrashed(err) && crashes < MAX_CRASH_REDELIVERIES);

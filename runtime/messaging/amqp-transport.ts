@@ -86,7 +86,8 @@ export class AmqpTransport implements Transport {
 
   async publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void> {
     const correlation = options?.correlationId === undefined ? {} : { correlationId: options.correlationId };
-    await this.send(to, newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), ...correlation }), this.settings.publishTimeoutMs);
+    const envelope = newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), ...correlation });
+    await this.send(to, envelope, this.settings.publishTimeoutMs, options?.broadcast === true);
   }
 
   request(to: Destination, type: string, payload: unknown, options: RequestOptions): Promise<unknown> {
@@ -109,10 +110,13 @@ export class AmqpTransport implements Transport {
   async consume<M>(spec: ConsumerSpec<M>): Promise<Subscription> {
     if (this.closing) throw new TransportClosedError(`cannot consume queue ${spec.queue}: the transport is closing`);
     const link = this.ownLink();
+    // A broadcast consumer's own queue keeps its name across reconnects: the exclusive queue dies with its connection.
+    const ownQueue = spec.broadcast === true ? `${spec.queue}.broadcast.${randomUUID()}` : undefined;
     const subscription: AmqpSubscription<M> = new AmqpSubscription(spec, {
       log: this.opts.log,
-      maxInFlight: this.settings.maxInFlight,
-      declare: (endpoint) => this.declareOwn(endpoint, spec.queue),
+      maxInFlight: spec.maxInFlight ?? this.settings.maxInFlight,
+      ...(ownQueue === undefined ? {} : { brokerQueue: ownQueue }),
+      declare: (endpoint) => (ownQueue === undefined ? this.declareOwn(endpoint, spec.queue) : this.declareBroadcast(endpoint, spec.queue, ownQueue)),
       deadLetter: (endpoint, msg, reason) => this.deadLetter(endpoint, msg, spec.queue, reason),
       reply: (endpoint, to, type, payload) => this.reply(endpoint, to, type, payload),
     });
@@ -178,13 +182,14 @@ export class AmqpTransport implements Transport {
   }
 
   /** Publishes until the broker confirms, across reconnects and failover, for at most `timeoutMs`. */
-  private async send(to: Destination, envelope: Envelope, timeoutMs: number): Promise<void> {
+  private async send(to: Destination, envelope: Envelope, timeoutMs: number, broadcast = false): Promise<void> {
     if (this.closing) throw new PublishError(to, 'the transport is closing');
     const { restrictions } = this.opts.metadata;
     const choice = resolveBroker({ source: this.opts.exchangeId, destination: to.exchangeId, restrictions, ownBrokerId: this.opts.brokerId, pick: this.settings.pick });
     const link = this.linkFor(choice.brokerId, to.exchangeId);
     const bytes = encodeEnvelope(envelope);
-    const properties: Options.Publish = { ...amqpPropertiesFor(envelope), mandatory: true };
+    // A broadcast nobody listens to is dropped, not refused: only a shared queue must exist.
+    const properties: Options.Publish = { ...amqpPropertiesFor(envelope), mandatory: !broadcast };
     const deadlineAt = Date.now() + timeoutMs;
     let lastError: unknown;
     while (Date.now() < deadlineAt && !this.closing) {
@@ -192,7 +197,8 @@ export class AmqpTransport implements Transport {
       if (!active) break;
       const route = link.routeOn(active.kind, to.exchangeId);
       try {
-        if (!this.isDeclared(active.endpoint, route, to.queue)) await this.declare(active.endpoint, route, to.queue);
+        if (broadcast) await this.declareExchange(active.endpoint, route);
+        else if (!this.isDeclared(active.endpoint, route, to.queue)) await this.declare(active.endpoint, route, to.queue);
         await this.confirmPublish(active.endpoint, route.rootExchangeName, publishKeyFor(route.routingKey, to.queue), bytes, properties);
         return;
       } catch (err) {
@@ -223,6 +229,34 @@ export class AmqpTransport implements Transport {
   private async declareOwn(endpoint: Endpoint, queue: string): Promise<void> {
     const kind: EndpointKind = endpoint === this.ownLink().primary ? 'primary' : 'failover';
     await this.declare(endpoint, this.ownLink().routeOn(kind, this.opts.exchangeId), queue);
+  }
+
+  /** The own exchange's root exchange, once per connection (what a broadcast publish needs). */
+  private async declareExchange(endpoint: Endpoint, route: ExchangeRoute): Promise<void> {
+    const key = `exchange|${route.rootExchangeName}`;
+    const done = this.declared.get(endpoint) ?? new Set<string>();
+    this.declared.set(endpoint, done);
+    if (!this.settings.autoDeclare || done.has(key) || route.rootExchangeName === '') return;
+    const channel = endpoint.publishing();
+    if (!channel) throw new Error(`${endpoint.label} is not connected`);
+    await channel.assertExchange(route.rootExchangeName, 'topic', { durable: true });
+    done.add(key);
+  }
+
+  /**
+   * A broadcast consumer's own queue (reference §4.8: one per Manager instance): exclusive and auto-delete, bound to
+   * the routing key of `queue` in the own exchange, on every (re)connect; `<queue>_error` for its dead letters.
+   */
+  private async declareBroadcast(endpoint: Endpoint, queue: string, ownQueue: string): Promise<void> {
+    const kind: EndpointKind = endpoint === this.ownLink().primary ? 'primary' : 'failover';
+    const route = this.ownLink().routeOn(kind, this.opts.exchangeId);
+    if (route.rootExchangeName === '') throw new Error(`cannot broadcast queue ${queue}: exchange ${this.opts.exchangeId} has no root exchange to bind to`);
+    const channel = endpoint.publishing();
+    if (!channel) throw new Error(`${endpoint.label} is not connected`);
+    await channel.assertExchange(route.rootExchangeName, 'topic', { durable: true });
+    await channel.assertQueue(errorQueueOf(queue), { durable: true });
+    await channel.assertQueue(ownQueue, { exclusive: true, autoDelete: true, durable: false });
+    await channel.bindQueue(ownQueue, route.rootExchangeName, publishKeyFor(route.routingKey, queue));
   }
 
   /** True when nothing needs declaring: auto-declare is off, or this connection has declared the queue already. */

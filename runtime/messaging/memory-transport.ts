@@ -44,6 +44,10 @@ export interface DeadLetter {
 /** What a transport reaches of its broker. */
 interface BrokerAccess {
   queueOf(to: Destination): MemoryQueue;
+  /** Into the queue (unless `broadcastOnly`) and a copy into each broadcast consumer's own queue of `to`. */
+  deliver(to: Destination, message: StoredMessage, broadcastOnly: boolean): void;
+  /** A broadcast consumer's own queue of `to`, until `close`. */
+  openBroadcast(to: Destination): { readonly queue: MemoryQueue; close(): void };
   /** Reply addresses play the part of RabbitMQ's direct reply-to: no queue, dropped if nobody listens any more. */
   listen(address: string, receive: (body: Buffer) => void): void;
   unlisten(address: string): void;
@@ -53,9 +57,13 @@ interface BrokerAccess {
 /** Queues keyed by exchange id and queue name, created on first use, as if every queue were declared. */
 export class MemoryBroker {
   readonly #queues = new Map<string, MemoryQueue>();
+  /** Per queue key, the own queues of its broadcast consumers. */
+  readonly #broadcasts = new Map<string, Set<MemoryQueue>>();
   readonly #listeners = new Map<string, (body: Buffer) => void>();
   readonly #access: BrokerAccess = {
     queueOf: (to) => this.#queueOf(to),
+    deliver: (to, message, broadcastOnly) => this.#deliver(to, message, broadcastOnly),
+    openBroadcast: (to) => this.#openBroadcast(to),
     listen: (address, receive) => void this.#listeners.set(address, receive),
     unlisten: (address) => void this.#listeners.delete(address),
     // Asynchronous like any delivery; looked up on arrival, so a reply to a closed requester is dropped.
@@ -68,7 +76,7 @@ export class MemoryBroker {
 
   /** Puts bytes on a queue as a foreign publisher would, envelope or not. */
   publishRaw(to: Destination, bytes: Buffer): void {
-    this.#queueOf(to).enqueue({ body: Buffer.from(bytes), redelivered: false, headers: {} });
+    this.#deliver(to, { body: Buffer.from(bytes), redelivered: false, headers: {} }, false);
   }
 
   /** Removes and returns what is in `<queue>_error` of `to`'s exchange, oldest first. */
@@ -83,8 +91,27 @@ export class MemoryBroker {
     return this.#queueOf(to).depth;
   }
 
+  #deliver(to: Destination, message: StoredMessage, broadcastOnly: boolean): void {
+    if (!broadcastOnly) this.#queueOf(to).enqueue(message);
+    for (const own of this.#broadcasts.get(keyOf(to)) ?? []) own.enqueue(message);
+  }
+
+  #openBroadcast(to: Destination): { readonly queue: MemoryQueue; close(): void } {
+    const key = keyOf(to);
+    const queue = new MemoryQueue();
+    const owns = this.#broadcasts.get(key) ?? new Set<MemoryQueue>();
+    this.#broadcasts.set(key, owns.add(queue));
+    return {
+      queue,
+      close: () => {
+        owns.delete(queue);
+        if (owns.size === 0) this.#broadcasts.delete(key);
+      },
+    };
+  }
+
   #queueOf(to: Destination): MemoryQueue {
-    const key = `${to.exchangeId}/${to.queue}`; // the id is a number, so the first '/' ends it
+    const key = keyOf(to);
     let queue = this.#queues.get(key);
     if (queue === undefined) {
       queue = new MemoryQueue();
@@ -94,6 +121,7 @@ export class MemoryBroker {
   }
 }
 
+const keyOf = (to: Destination): string => `${to.exchangeId}/${to.queue}`; // the id is a number, so the first '/' ends it
 const errorOf = (to: Destination): Destination => ({ exchangeId: to.exchangeId, queue: errorQueueOf(to.queue) });
 
 class MemoryTransport implements Transport {
@@ -123,7 +151,7 @@ class MemoryTransport implements Transport {
 
   async publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void> {
     const correlationId = options?.correlationId;
-    this.#send(to, this.#envelope(type, payload, correlationId === undefined ? {} : { correlationId }));
+    this.#send(to, this.#envelope(type, payload, correlationId === undefined ? {} : { correlationId }), options?.broadcast === true);
   }
 
   async request(to: Destination, type: string, payload: unknown, options: RequestOptions): Promise<unknown> {
@@ -131,16 +159,18 @@ class MemoryTransport implements Transport {
     const body = encodeEnvelope(this.#envelope(type, payload, { correlationId, replyTo: this.#replyAddress }));
     this.#assertOpen(to);
     const reply = this.#replies.expect({ correlationId, to, type, timeoutMs: options.timeoutMs });
-    this.#broker.queueOf(to).enqueue({ body, redelivered: false, headers: {} });
+    this.#broker.deliver(to, { body, redelivered: false, headers: {} }, false);
     return reply;
   }
 
   async consume<M>(spec: ConsumerSpec<M>): Promise<Subscription> {
     if (this.#state !== 'open') throw new TransportClosedError(`cannot consume queue ${spec.queue}: the transport is ${this.#state}`);
-    const queue = this.#broker.queueOf({ exchangeId: this.#exchangeId, queue: spec.queue });
+    const own = { exchangeId: this.#exchangeId, queue: spec.queue };
+    const broadcast = spec.broadcast === true ? this.#broker.openBroadcast(own) : undefined;
+    const queue = broadcast?.queue ?? this.#broker.queueOf(own);
     const consumer = new MemoryConsumer(spec, {
       queue,
-      maxInFlight: this.#maxInFlight,
+      maxInFlight: spec.maxInFlight ?? this.#maxInFlight,
       log: this.#log,
       deadLetter: (message, reason) => this.#deadLetter(spec.queue, message, reason),
       reply: (request, answer) => this.#reply(request, answer),
@@ -150,6 +180,7 @@ class MemoryTransport implements Transport {
       cancel: async () => {
         this.#subscriptions.delete(subscription);
         await consumer.cancel();
+        broadcast?.close(); // like an auto-delete queue: what it still held goes with it
       },
     };
     this.#subscriptions.add(subscription);
@@ -176,10 +207,10 @@ class MemoryTransport implements Transport {
   }
 
   /** Throws (a TypeError) for an envelope that cannot be encoded, or a PublishError once closed. */
-  #send(to: Destination, envelope: Envelope): void {
+  #send(to: Destination, envelope: Envelope, broadcastOnly: boolean): void {
     const body = encodeEnvelope(envelope);
     this.#assertOpen(to);
-    this.#broker.queueOf(to).enqueue({ body, redelivered: false, headers: {} });
+    this.#broker.deliver(to, { body, redelivered: false, headers: {} }, broadcastOnly);
   }
 
   #assertOpen(to: Destination): void {

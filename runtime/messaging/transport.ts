@@ -38,6 +38,15 @@ export interface DeliveryInfo {
  */
 export interface ConsumerSpec<M> {
   readonly queue: string;
+  /**
+   * Fan-out instead of competing consumers (reference §4.8): this consumer gets its own copy of every message sent to
+   * `queue` of the own exchange, in a queue of its own that lives as long as the consumer (on AMQP an exclusive,
+   * auto-delete `<queue>.broadcast.<uuid>` bound to the queue's routing key; always declared, whatever auto-declare
+   * says, since nobody can provision it ahead). Its dead letters still go to `<queue>_error`.
+   */
+  readonly broadcast?: boolean;
+  /** Deliveries of this consumer in its handler at once; the transport's setting when absent. */
+  readonly maxInFlight?: number;
   readonly decode: (payload: unknown, type: string) => Decoded<M>;
   readonly handle: (msg: M, info: DeliveryInfo) => Promise<Outcome>;
 }
@@ -50,6 +59,11 @@ export interface Subscription {
 
 export interface PublishOptions {
   readonly correlationId?: string;
+  /**
+   * For broadcast consumers only (ConsumerSpec.broadcast): no shared queue is declared or filled, and a message that
+   * no broadcast consumer listens for is dropped instead of refused as unroutable (live logs, nobody watching).
+   */
+  readonly broadcast?: boolean;
 }
 
 export interface RequestOptions {

@@ -161,6 +161,63 @@ export function transportContract(name: string, makeHarness: () => Promise<Trans
       expect(peak).to.equal(3);
     });
 
+    it("keeps at most a consumer's own maxInFlight deliveries in its handler, below the transport's", async () => {
+      const t = await make(h.exchanges.a, 5);
+      let running = 0;
+      let peak = 0;
+      let done = 0;
+      const handle = async (): Promise<Outcome> => {
+        running++;
+        peak = Math.max(peak, running);
+        await sleep(10);
+        running--;
+        done++;
+        return { type: 'ack' };
+      };
+      await t.consume({ queue, decode: decodePing, maxInFlight: 1, handle });
+      await Promise.all(Array.from({ length: 8 }, (_, n) => t.publish({ exchangeId: h.exchanges.a, queue }, 'ping.sent', { n })));
+      await waitFor('all handled', () => done === 8);
+      expect(peak).to.equal(1);
+    });
+
+    it('gives every broadcast consumer its own copy of each message, beside the competing consumers of the queue', async () => {
+      const [sender, first, second, shared] = [await make(h.exchanges.a), await make(h.exchanges.b), await make(h.exchanges.b), await make(h.exchanges.b)];
+      const got = { first: [] as number[], second: [] as number[], shared: [] as number[] };
+      const into = (list: number[]) => async (m: Ping): Promise<Outcome> => (list.push(m.n), { type: 'ack' });
+      await first.consume({ queue, broadcast: true, decode: decodePing, handle: into(got.first) });
+      const secondSub = await second.consume({ queue, broadcast: true, decode: decodePing, handle: into(got.second) });
+      await shared.consume({ queue, decode: decodePing, handle: into(got.shared) });
+      for (const n of [1, 2, 3]) await sender.publish({ exchangeId: h.exchanges.b, queue }, 'ping.sent', { n });
+      await waitFor('every copy', () => got.first.length === 3 && got.second.length === 3 && got.shared.length === 3);
+      await secondSub.cancel();
+      await sender.publish({ exchangeId: h.exchanges.b, queue }, 'ping.sent', { n: 4 });
+      await waitFor('the copy after the cancel', () => got.first.length === 4 && got.shared.length === 4);
+      await sleep(200);
+      expect(got).to.deep.equal({ first: [1, 2, 3, 4], second: [1, 2, 3], shared: [1, 2, 3, 4] });
+    });
+
+    it('drops a broadcast publish nobody listens to, and fills no shared queue with one', async () => {
+      const [sender, listener] = [await make(h.exchanges.a), await make(h.exchanges.b)];
+      const to = { exchangeId: h.exchanges.b, queue };
+      await sender.publish(to, 'ping.sent', { n: 1 }, { broadcast: true });
+      const got = { broadcast: [] as number[], shared: [] as number[] };
+      await listener.consume({ queue, broadcast: true, decode: decodePing, handle: async (m) => (got.broadcast.push(m.n), { type: 'ack' }) });
+      await sender.publish(to, 'ping.sent', { n: 2 }, { broadcast: true });
+      await waitFor('the live copy', () => got.broadcast.length === 1);
+      await listener.consume({ queue, decode: decodePing, handle: async (m) => (got.shared.push(m.n), { type: 'ack' }) });
+      await sleep(200);
+      expect(got).to.deep.equal({ broadcast: [2], shared: [] });
+    });
+
+    it('dead-letters what a broadcast consumer refuses to <queue>_error, with the reason', async () => {
+      const [sender, listener] = [await make(h.exchanges.a), await make(h.exchanges.b)];
+      await listener.consume({ queue, broadcast: true, decode: decodePing, handle: async () => ({ type: 'dead-letter', reason: 'not for me' }) });
+      await sender.publish({ exchangeId: h.exchanges.b, queue }, 'ping.sent', { n: 5 }, { broadcast: true });
+      const letters: Array<{ reason: string | undefined }> = [];
+      await waitFor('the dead letter', async () => (letters.push(...(await h.takeDeadLetters({ exchangeId: h.exchanges.b, queue }))), letters.length === 1));
+      expect(letters[0]?.reason).to.equal('not for me');
+    });
+
     it('answers a request across exchanges', async () => {
       const [client, server] = [await make(h.exchanges.a), await make(h.exchanges.b)];
       await server.consume({ queue, decode: decodePing, handle: async (m) => ({ type: 'ack', reply: { doubled: m.n * 2 } }) });

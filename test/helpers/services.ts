@@ -25,7 +25,7 @@ export interface Services {
 }
 
 const env = process.env;
-const PROBE_TIMEOUT_MS = 3_000;
+const PROBE_TIMEOUT_MS = 10_000;
 
 class MissingService extends Error {
   override readonly name = 'MissingService';

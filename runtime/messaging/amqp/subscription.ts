@@ -9,6 +9,8 @@ import type { Logger } from '../../logger.js';
 export interface SubscriptionDeps {
   readonly log: Logger;
   readonly maxInFlight: number;
+  /** The broker's queue to consume when it is not `spec.queue`: a broadcast consumer's own queue. */
+  readonly brokerQueue?: string;
   /** Declares the queue (when auto-declare is on) on the endpoint, before consuming. */
   readonly declare: (endpoint: Endpoint) => Promise<void>;
   /** Publishes the message's bytes to `<queue>_error` with `reason`; resolves once confirmed. */
@@ -44,7 +46,7 @@ export class AmqpSubscription<M> implements Subscription {
     if (this.cancelled) return;
     await this.deps.declare(endpoint);
     const channel = await endpoint.openChannel(this.deps.maxInFlight);
-    const { consumerTag } = await channel.consume(this.spec.queue, (msg) => msg && void this.deliver(endpoint, channel, msg), { noAck: false });
+    const { consumerTag } = await channel.consume(this.deps.brokerQueue ?? this.spec.queue, (msg) => msg && void this.deliver(endpoint, channel, msg), { noAck: false });
     this.attached.set(endpoint, { channel, consumerTag });
     channel.once('close', () => {
       if (this.attached.get(endpoint)?.channel === channel) this.attached.delete(endpoint);
