@@ -31,6 +31,10 @@ export interface Workflow extends Timestamps {
    * which the orchestrator sets later, so two quick executes both ran); null again only by an explicit PUT.
    */
   execute_requested_at: Date | null;
+  /** The exchange of the orchestrator running it (issue 5): on restart that orchestrator adopts it again. */
+  orchestrator_exchange_id: number | null;
+  /** The orchestrator's state of the run, JSON text: milestone, dispatch id, confirmed, deadline, request. */
+  orchestration: string | null;
 }
 
 export const WorkflowSchema = new EntitySchema<Workflow>({
@@ -56,6 +60,8 @@ export const WorkflowSchema = new EntitySchema<Workflow>({
     scheduled_start_time: { type: 'Date', nullable: true },
     execute_options: { type: 'text', nullable: true },
     execute_requested_at: { type: 'Date', nullable: true },
+    orchestrator_exchange_id: { type: 'integer', nullable: true },
+    orchestration: { type: 'text', nullable: true },
     ...timestampProperties,
   },
 });

@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/core';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
@@ -47,6 +48,15 @@ async function authenticate<D extends BaseDeps>(deps: D, header: string | undefi
 
 function respond(ctx: Koa.Context, result: RouteResult): void {
   ctx.status = result.status;
+  if ('stream' in result) {
+    // Live: no idle timeout on the socket, nothing cached or buffered on the way; Koa destroys the stream on close.
+    ctx.req.socket.setTimeout(0);
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('X-Accel-Buffering', 'no');
+    ctx.type = result.contentType;
+    ctx.body = result.stream;
+    return;
+  }
   if ('location' in result && result.location !== undefined) ctx.set('Location', result.location);
   if ('total' in result && result.total !== undefined) ctx.set('X-Total-Count', String(result.total));
   if (!('body' in result) || result.body === undefined) {
@@ -77,8 +87,7 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
       respond(ctx, await route.handle(input, { em: fork, principal, log, deps }));
       return;
     }
-    const result = await fork.transactional(async (em) => {
-      const outcome = await route.handle(input, { em, principal, log, deps });
+    const audit = (em: EntityManager, outcome: RouteResult) => {
       const params = input.params as Record<string, unknown>;
       const targetId = params.id ?? Object.values(params)[0] ?? ('location' in outcome && outcome.location ? outcome.location.split('/').pop() : undefined);
       em.create(AuditEventSchema, {
@@ -89,8 +98,20 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
         target_id: targetId === undefined ? null : String(targetId),
         diff: input.body === undefined ? null : JSON.stringify(redactSecrets(input.body)),
       });
-      return outcome;
-    });
+    };
+    // A change another component makes (a restart through the FleetManager) holds no transaction while it waits:
+    // that component calls back into the Manager, and the embedded database has one connection. Audited after.
+    const result = route.remote
+      ? await route.handle(input, { em: fork, principal, log, deps }).then(async (outcome) => {
+          audit(fork, outcome);
+          await fork.flush();
+          return outcome;
+        })
+      : await fork.transactional(async (em) => {
+          const outcome = await route.handle(input, { em, principal, log, deps });
+          audit(em, outcome);
+          return outcome;
+        });
     respond(ctx, result);
   });
 }
@@ -134,6 +155,10 @@ export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<Any
       ctx.status = 500;
       ctx.body = { errors: [{ message: 'An unexpected error occured' }] };
     }
+  });
+  // Instead of Koa's console output: a client leaving a live stream (build logs) is how such a stream ends, not an error.
+  app.on('error', (err: Error & { code?: string }) => {
+    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.log.error({ err }, 'response failed');
   });
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', formLimit: '64kb', encoding: 'utf-8' }));
   app.use(router.routes());

@@ -57,6 +57,23 @@ export async function ensureAdminClient(em: EntityManager): Promise<AdminCredent
   });
 }
 
+/** The embedded default's own components (all-in-one) reach the Manager with this client; its secret lives in the data directory. */
+export const PLATFORM_CLIENT_NAME = 'platform components (embedded)';
+
+/**
+ * Makes the API client the in-process components use exist with this secret (an admin: the workers read host keys
+ * and broker credentials). Idempotent; a changed secret file is taken as the new secret.
+ */
+export async function ensurePlatformClient(em: EntityManager, credentials: { readonly clientId: string; readonly clientSecret: string }): Promise<void> {
+  await em.transactional(async (tx) => {
+    const existing = await tx.findOne(ApiClientSchema, { client_id: credentials.clientId });
+    const secret_hash = hashSecret(credentials.clientSecret);
+    if (existing) Object.assign(existing, { secret_hash, role: 'admin', disabled_at: null });
+    else tx.create(ApiClientSchema, { client_id: credentials.clientId, name: PLATFORM_CLIENT_NAME, secret_hash, role: 'admin', disabled_at: null });
+    await tx.flush();
+  });
+}
+
 /** Which cluster host URLs bootstrap accepts: the cluster-hosts route's forms, and an ssh one must name its user there. */
 function dockerUrlProblem(url: string): string | undefined {
   const parsed = parseDockerUrl(url);

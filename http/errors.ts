@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { RemoteRequestError } from '../runtime/messaging/transport.js';
 
 /**
  * The errors routes throw, and the one place they become status codes (style R18). Messages follow the original
@@ -67,6 +68,11 @@ export function fieldProblems(error: z.ZodError, prefix?: string): FieldProblem[
   });
 }
 
+/** Another component answered a request with something its protocol does not allow. */
+export class BadGatewayError extends Error {
+  override readonly name = 'BadGateway';
+}
+
 export interface ErrorReply {
   readonly status: number;
   readonly body: { errors: Array<{ message: string; field?: string }> };
@@ -76,6 +82,9 @@ export interface ErrorReply {
 export function errorReply(err: unknown): ErrorReply | undefined {
   if (!(err instanceof Error)) return undefined;
   const one = (status: number, message: string): ErrorReply => ({ status, body: { errors: [{ message }] } });
+  // Before the names below: a remote error keeps the server's name, which must not pass for one of ours. The server
+  // names what failed (the host, the unit); `...NotFound` is the server saying the thing asked about does not exist.
+  if (err instanceof RemoteRequestError) return one(/NotFound$/.test(err.name) ? 404 : 502, err.message);
   switch (err.name) {
     case 'NotFound':
       return one(404, err.message);
@@ -94,6 +103,11 @@ export function errorReply(err: unknown): ErrorReply | undefined {
     case 'TransportClosed':
     case 'TransportUnavailable':
       return one(503, err.message);
+    // The component asked did not answer in time (a request to it, e.g. a FleetManager action).
+    case 'RpcTimeout':
+      return one(504, err.message);
+    case 'BadGateway':
+      return one(502, err.message);
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DatabaseConfig } from './database.js';
-import { ConfigError } from '../runtime/config.js';
+import { ConfigError, parseEnv } from '../runtime/config.js';
 
 /** The Manager's own variables (style R19): parsed once at start, problems naming the variable. */
 
@@ -49,6 +49,12 @@ const ManagerEnv = z.object({
   MANAGER_OIDC_ISSUER: z.string().optional(),
   MANAGER_OIDC_AUDIENCE: z.string().optional(),
 });
+
+/** Where the Manager listens, alone: what components of the same process need to reach it. */
+export function managerListenAddress(env: Readonly<Record<string, string | undefined>>): ManagerConfig['http'] {
+  const parsed = parseEnv(ManagerEnv.pick({ MANAGER_HTTP_PORT: true, MANAGER_HTTP_HOST: true }), env);
+  return { host: parsed.MANAGER_HTTP_HOST, port: parsed.MANAGER_HTTP_PORT };
+}
 
 /** What one variable cannot say alone; checked on the raw variables, so these come with the other problems. */
 function combinationProblems(given: Readonly<Record<string, string>>): string[] {

@@ -1,4 +1,5 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
+import type { Readable } from 'node:stream';
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Principal } from './auth.js';
@@ -22,6 +23,8 @@ export interface Call<D> {
 
 export type RouteResult =
   | { readonly status: 200; readonly body: unknown; readonly total?: number }
+  /** A long-lived response written as it goes (Server-Sent Events); it ends when the stream does or the client leaves. */
+  | { readonly status: 200; readonly stream: Readable; readonly contentType: string }
   | { readonly status: 202; readonly body?: unknown; readonly location?: string }
   | { readonly status: 201; readonly location: string; readonly body?: unknown }
   | { readonly status: 204; readonly location?: string };
@@ -41,6 +44,11 @@ export interface RouteDef<D, P, Q, B> {
   readonly params?: z.ZodType<P>;
   readonly query?: z.ZodType<Q>;
   readonly body?: z.ZodType<B>;
+  /**
+   * The change happens in another component, which may call the Manager back while this waits (a FleetManager
+   * restart): the route runs without a database transaction and is audited once it has answered.
+   */
+  readonly remote?: true;
   /** Shape of the success body, for the OpenAPI document. */
   readonly response?: z.ZodType;
   handle(input: { params: P; query: Q; body: B }, call: Call<D>): Promise<RouteResult>;

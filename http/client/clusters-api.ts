@@ -1,6 +1,7 @@
 import { fetchOne, fetchPage, type Page, type PageWindow } from './replies.js';
 import type { ManagerHttp } from './requests.js';
-import { Cluster, ClusterHost } from './schemas.js';
+import { z } from 'zod';
+import { Cluster, ClusterHost, HostConnection } from './schemas.js';
 
 /** Clusters (reference §3.2) and their Docker hosts (design §2): where the builder builds and the deployer deploys. */
 
@@ -18,6 +19,8 @@ export interface ClustersApi {
   /** The Docker hosts of a cluster; secrets are never returned (`"[set]"` to admins where one is stored). */
   hosts(etcdToken: string, window?: PageWindow): Promise<Page<ClusterHost>>;
   host(etcdToken: string, name: string): Promise<ClusterHost | undefined>;
+  /** How to reach the cluster's active hosts, secrets opened (admin clients only); undefined for no such cluster. */
+  hostConnections(etcdToken: string): Promise<HostConnection[] | undefined>;
 }
 
 export function clustersApi(http: ManagerHttp): ClustersApi {
@@ -28,5 +31,7 @@ export function clustersApi(http: ManagerHttp): ClustersApi {
     get: (etcdToken) => fetchOne(http, { method: 'GET', path: '/clusters/:etcd_token', params: { etcd_token: etcdToken } }, Cluster),
     hosts: (etcdToken, window) => fetchPage(http, { method: 'GET', path: '/clusters/:etcd_token/hosts', params: { etcd_token: etcdToken } }, ClusterHost, window),
     host: (etcdToken, name) => fetchOne(http, { method: 'GET', path: '/clusters/:etcd_token/hosts/:name', params: { etcd_token: etcdToken, name } }, ClusterHost),
+    hostConnections: (etcdToken) =>
+      fetchOne(http, { method: 'GET', path: '/clusters/:etcd_token/host_connections', params: { etcd_token: etcdToken } }, z.array(HostConnection)),
   };
 }

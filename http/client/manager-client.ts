@@ -3,7 +3,8 @@
  * they need, answers checked against http/client/schemas.ts. It imports no server code, so a worker process loads
  * neither MikroORM nor Koa.
  *
- * - Token: client-credentials grant, cached, refreshed 30 s before expiry, fetched again once on a 401.
+ * - Token: client-credentials grant, cached, refreshed 30 s before expiry, fetched again once on a 401; or a stored
+ *   token (`token`), sent as is.
  * - 503 and connection refused: retried with exponential backoff, then ManagerUnavailableError naming the route.
  * - Refusals (4xx, 500): ManagerApiError with the Manager's messages; a 404 of a `get` is `undefined`; the 409s that
  *   are expected answers (a duplicate `unique` event, an execute of a started workflow) are values.
@@ -11,7 +12,8 @@
  */
 import { clustersApi, type ClustersApi } from './clusters-api.js';
 import { brokersApi, exchangeModulesApi, exchangesApi, type BrokersApi, type ExchangeModulesApi, type ExchangesApi } from './messaging-api.js';
-import { managerHttp, type ManagerClientOptions } from './requests.js';
+import { productsApi, type ProductsApi } from './products-api.js';
+import { managerHttp, type ManagerClientOptions, type ManagerTokenOptions } from './requests.js';
 import {
   systemComponentRefsApi,
   systemComponentsApi,
@@ -31,10 +33,11 @@ export interface ManagerClient {
   readonly clusters: ClustersApi;
   readonly exchanges: ExchangesApi;
   readonly brokers: BrokersApi;
+  readonly products: ProductsApi;
 }
 
-/** A client with its own token; build one per process from the parsed configuration (style R19). */
-export function managerClient(opts: ManagerClientOptions): ManagerClient {
+/** A client with its own token, or a stored one (the CLI); build one per process from the parsed configuration (style R19). */
+export function managerClient(opts: ManagerClientOptions | ManagerTokenOptions): ManagerClient {
   if (!/^https?:\/\//.test(opts.baseUrl)) throw new RangeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(opts.baseUrl)}`);
   const http = managerHttp(opts);
   return {
@@ -46,10 +49,11 @@ export function managerClient(opts: ManagerClientOptions): ManagerClient {
     clusters: clustersApi(http),
     exchanges: exchangesApi(http),
     brokers: brokersApi(http),
+    products: productsApi(http),
   };
 }
 
-export type { ManagerClientOptions, RetryPolicy } from './requests.js';
+export type { ManagerClientOptions, ManagerConnectionOptions, ManagerTokenOptions, RetryPolicy } from './requests.js';
 export { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './requests.js';
 export type { Page, PageWindow } from './replies.js';
 export { MAX_PAGE_SIZE, readAllPages } from './replies.js';

@@ -1,10 +1,10 @@
 import type { Logger } from '../../runtime/logger.js';
 import { ManagerApiError, ManagerUnavailableError, networkCodeOf } from './errors.js';
 import { ErrorBody } from './schemas.js';
-import { tokenCache } from './token-cache.js';
+import { tokenCache, type TokenSource } from './token-cache.js';
 
 /**
- * The client's one way to the Manager: bearer token from the client-credentials grant (reference §1.3), retries with
+ * The client's one way to the Manager: bearer token from the client-credentials grant (reference §1.3) or a stored one, retries with
  * exponential backoff while the Manager is down or answering 503, one token refresh on a 401. What the answer means
  * is for the caller (replies.ts); only "unreachable" is decided here.
  */
@@ -22,21 +22,34 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-export interface ManagerClientOptions {
+/** Where the Manager is and how patiently to ask it, whichever way the token comes. */
+export interface ManagerConnectionOptions {
   /** `MANAGER_URL`, e.g. `http://manager:4000`; a path prefix is kept. */
   readonly baseUrl: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
   readonly log: Logger;
   /** `globalThis.fetch` unless given (tests count or alter requests with a wrapper). */
   readonly fetch?: typeof fetch;
-  /** Where the client-credentials grant is asked (the original's OAUTH_LOGIN_URL); `<baseUrl>/oauth/token` by default. */
-  readonly tokenUrl?: string;
   readonly retry?: Partial<RetryPolicy>;
   /** Per attempt. */
   readonly timeoutMs?: number;
+}
+
+/** A worker's client: it fetches (and refreshes) its own token with the client-credentials grant. */
+export interface ManagerClientOptions extends ManagerConnectionOptions {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Where the client-credentials grant is asked (the original's OAUTH_LOGIN_URL); `<baseUrl>/oauth/token` by default. */
+  readonly tokenUrl?: string;
   /** Monotonic ms for token expiry; `performance.now` by default, so a wall-clock jump cannot stretch a token's life. */
   readonly now?: () => number;
+}
+
+/**
+ * A client with a token obtained earlier (the CLI's `openaperture login`): sent as is and never refreshed, since
+ * the client holds no credentials to get another; a 401 is the caller's to report.
+ */
+export interface ManagerTokenOptions extends ManagerConnectionOptions {
+  readonly token: string;
 }
 
 /** One request, by route template and parameters, so errors and logs name the route, not one URL of it. */
@@ -166,7 +179,30 @@ async function sendWithRetries(s: Sender, a: Attempt): Promise<Reply> {
   }
 }
 
-export function managerHttp(opts: ManagerClientOptions): ManagerHttp {
+/** The token source for the options: a fixed token, or the client-credentials grant behind a cache. */
+function tokenSourceOf(opts: ManagerClientOptions | ManagerTokenOptions, sender: Sender, base: string): { source: TokenSource; refreshable: boolean } {
+  if ('token' in opts) return { source: { current: () => Promise.resolve(opts.token), invalidate: () => undefined }, refreshable: false };
+  const tokenUrl = opts.tokenUrl ?? `${base}/oauth/token`;
+  const tokenRoute = 'POST /oauth/token';
+  const source = tokenCache({
+    route: tokenRoute,
+    log: opts.log,
+    now: opts.now ?? (() => performance.now()),
+    async fetchToken() {
+      const body = JSON.stringify({ grant_type: 'client_credentials', client_id: opts.clientId, client_secret: opts.clientSecret });
+      const headers = { ...JSON_HEADERS, 'content-type': 'application/json' };
+      const reply = await sendWithRetries(sender, { route: tokenRoute, path: new URL(tokenUrl).pathname, url: tokenUrl, method: 'POST', headers, body });
+      // A 401 here means wrong client credentials: a configuration error, not a reason to ask again.
+      if (reply.status !== 200) throw apiErrorOf(reply);
+      return reply;
+    },
+  });
+  return { source, refreshable: true };
+}
+
+const JSON_HEADERS = { accept: 'application/json', 'user-agent': 'openaperture-manager-api' };
+
+export function managerHttp(opts: ManagerClientOptions | ManagerTokenOptions): ManagerHttp {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const sender: Sender = {
     fetch: opts.fetch ?? globalThis.fetch,
@@ -174,23 +210,7 @@ export function managerHttp(opts: ManagerClientOptions): ManagerHttp {
     timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     log: opts.log,
   };
-  const json = { accept: 'application/json', 'user-agent': 'openaperture-manager-api' };
-
-  const tokenUrl = opts.tokenUrl ?? `${base}/oauth/token`;
-  const tokenRoute = 'POST /oauth/token';
-  const tokens = tokenCache({
-    route: tokenRoute,
-    log: opts.log,
-    now: opts.now ?? (() => performance.now()),
-    async fetchToken() {
-      const body = JSON.stringify({ grant_type: 'client_credentials', client_id: opts.clientId, client_secret: opts.clientSecret });
-      const headers = { ...json, 'content-type': 'application/json' };
-      const reply = await sendWithRetries(sender, { route: tokenRoute, path: new URL(tokenUrl).pathname, url: tokenUrl, method: 'POST', headers, body });
-      // A 401 here means wrong client credentials: a configuration error, not a reason to ask again.
-      if (reply.status !== 200) throw apiErrorOf(reply);
-      return reply;
-    },
-  });
+  const { source: tokens, refreshable } = tokenSourceOf(opts, sender, base);
 
   return {
     async send(call) {
@@ -205,9 +225,9 @@ export function managerHttp(opts: ManagerClientOptions): ManagerHttp {
       };
       for (let refreshed = false; ; refreshed = true) {
         const token = await tokens.current();
-        const headers: Record<string, string> = { ...json, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+        const headers: Record<string, string> = { ...JSON_HEADERS, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
         const reply = await sendWithRetries(sender, { ...attempt, headers });
-        if (reply.status !== 401 || refreshed) return reply;
+        if (reply.status !== 401 || refreshed || !refreshable) return reply;
         // Revoked, or the Manager restarted with a new signing secret: one new token, then the 401 stands.
         tokens.invalidate(token);
         opts.log.info({ route: attempt.route }, 'manager refused the token; fetching a new one');

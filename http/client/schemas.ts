@@ -49,6 +49,9 @@ export const Workflow = z.object({
   scheduled_start_time: timestamp.nullable(),
   execute_options: ExecuteOptions.nullable(),
   execute_requested_at: timestamp.nullable(),
+  /** Issue 5: whose the run is, and the orchestrator's state of it (absent from older Managers). */
+  orchestrator_exchange_id: ref.default(null),
+  orchestration: z.record(z.string(), z.unknown()).nullable().default(null),
   ...stamps,
 });
 export type Workflow = z.infer<typeof Workflow>;
@@ -123,6 +126,19 @@ export const Cluster = z.object({
   ...stamps,
 });
 export type Cluster = z.infer<typeof Cluster>;
+
+/** How to reach a Docker host, secrets opened (`GET /clusters/:etcd_token/host_connections`, admins only). */
+export const HostConnection = z.object({
+  name: z.string(),
+  docker_url: z.string(),
+  ssh_user: text,
+  ssh_private_key: text,
+  tls_ca: text,
+  tls_cert: text,
+  tls_private_key: text,
+  labels: z.record(z.string(), z.string()),
+});
+export type HostConnection = z.infer<typeof HostConnection>;
 
 /** A Docker host of a cluster; secrets are never returned, admins see `"[set]"` where one is stored. */
 export const ClusterHost = z.object({

@@ -25,6 +25,9 @@ export interface WorkflowFields {
   /** Sent as ISO 8601; the Manager also takes RFC 1123 text. */
   readonly scheduled_start_time?: Date | string | null;
   readonly execute_options?: ExecuteRequest | null;
+  /** Written by the orchestrator (issue 5): its exchange, and its state of the run. */
+  readonly orchestrator_exchange_id?: number | null;
+  readonly orchestration?: Readonly<Record<string, unknown>> | null;
 }
 
 /** An update may also clear `execute_requested_at`, which makes a workflow executable again. */
@@ -45,6 +48,9 @@ export interface WorkflowQuery extends PageWindow {
   readonly deployment_repo?: string;
   /** Read as `deployment_repo = <source_repo>_docker` (reference §3.4). */
   readonly source_repo?: string;
+  /** true: only started, unfinished workflows (issue 5: what an orchestrator adopts on restart). */
+  readonly running?: boolean;
+  readonly orchestrator_exchange_id?: number;
 }
 
 /** An execute is refused with 409 when the workflow has completed or started: an answer, not a failure (style R7). */

@@ -1,3 +1,5 @@
+import { WORKFLOW_ORCHESTRATION_QUEUE } from '../../actors/orchestrator/messages.js';
+
 /**
  * How the Manager normalises what it is told about a workflow and what it tells the orchestrator (reference §3.4,
  * §5.2), as pure functions (style R2): repo trimming, the `config` milestone, HTTP dates, the frozen execute options,
@@ -134,9 +136,6 @@ export function decoded(stored: string | null): unknown {
     return stored;
   }
 }
-
-/** Where execute and cancel requests go, in the Manager's own exchange (reference §1.16, §3.4). */
-export const WORKFLOW_ORCHESTRATION_QUEUE = 'workflow_orchestration';
 
 /** A workflow row as stored (entities/workflows.ts), seen structurally: core imports no entity (style R11). */
 export interface StoredWorkflow {

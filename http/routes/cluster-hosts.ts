@@ -11,8 +11,8 @@ import { CLUSTER_HOST_STATUSES, ClusterHostSchema, type ClusterHost, type EtcdCl
 
 /**
  * A cluster's Docker hosts (design §2, issue 7 item 3; new, no counterpart in reference §3.2). The TLS material and
- * the SSH key are sealed at rest; no caller ever reads them back: admins see `"[set]"` or null, others null. The
- * FleetManager's way to the keys arrives with the FleetManager issue.
+ * the SSH key are sealed at rest; the host routes never show them (admins see `"[set]"` or null, others null); only
+ * `host_connections`, for the platform's own workers, opens them.
  */
 export interface HostDeps extends BaseDeps {
   readonly secrets: SecretBox;
@@ -293,4 +293,34 @@ const remove = defineRoute<HostDeps, HostParams>({
   },
 });
 
-export const clusterHostRoutes: ReadonlyArray<AnyRoute<HostDeps>> = [list, show, create, update, remove];
+/**
+ * How to reach each active host, secrets opened: for the platform's own workers (Builder, Deployer, FleetManager),
+ * whose API clients are admins (design §2: secrets go only to admins and the platform's component clients).
+ */
+const connections = defineRoute<HostDeps, TokenParams>({
+  method: 'get',
+  path: '/clusters/:etcd_token/host_connections',
+  summary: "How to reach a cluster's active Docker hosts, secrets included (admins only)",
+  tag: 'clusters',
+  access: 'admin',
+  item: 'EtcdCluster',
+  params: TokenParams,
+  async handle({ params }, { em, deps }) {
+    const cluster = await clusterOr404(em, params.etcd_token);
+    const hosts = await em.find(ClusterHostSchema, { etcd_cluster_id: cluster.id, status: 'active' }, { orderBy: { name: 'asc' } });
+    const open = (value: string | null) => (value === null ? null : deps.secrets.open(value));
+    const body = hosts.map((h) => ({
+      name: h.name,
+      docker_url: h.docker_url,
+      ssh_user: h.ssh_user,
+      ssh_private_key: open(h.ssh_private_key),
+      tls_ca: open(h.tls_ca),
+      tls_cert: open(h.tls_cert),
+      tls_private_key: open(h.tls_private_key),
+      labels: decodeLabels(h.labels),
+    }));
+    return { status: 200, body };
+  },
+});
+
+export const clusterHostRoutes: ReadonlyArray<AnyRoute<HostDeps>> = [list, show, create, update, remove, connections];

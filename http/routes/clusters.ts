@@ -9,8 +9,8 @@ import { ClusterHostSchema, CloudProviderSchema, EtcdClusterPortSchema, EtcdClus
 import { MessagingExchangeSchema } from '../../entities/messaging.js';
 
 /**
- * Clusters (reference §3.2) without the FleetManager RPC routes (machines, units, state, logs, restart, nodes), which
- * arrive with the FleetManager issue; `GET /clusters/:etcd_token/products` belongs to the products routes.
+ * Clusters (reference §3.2). The FleetManager RPC routes (machines, units, state, logs, restart, nodes) are in
+ * cluster-units.ts; `GET /clusters/:etcd_token/products` belongs to the products routes.
  */
 
 // Tokens appear in paths and `Location`, so they keep to URL-safe characters (the original took anything).

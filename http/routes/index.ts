@@ -1,8 +1,10 @@
 import { apiClientRoutes } from './api-clients.js';
 import { auditEventRoutes } from './audit-events.js';
+import { buildLogRoutes } from './build-logs.js';
 import { authSourceRoutes } from './auth-sources.js';
 import { cloudProviderRoutes } from './cloud-providers.js';
 import { clusterHostRoutes } from './cluster-hosts.js';
+import { clusterUnitRoutes } from './cluster-units.js';
 import { clusterRoutes } from './clusters.js';
 import { brokerRoutes } from './messaging-brokers.js';
 import { exchangeRoutes } from './messaging-exchanges.js';
@@ -35,9 +37,11 @@ export const MANAGER_ROUTES: ReadonlyArray<AnyRoute<ManagerDeps>> = [
   ...rpcRequestRoutes,
   ...clusterRoutes,
   ...clusterHostRoutes,
+  ...clusterUnitRoutes,
   ...cloudProviderRoutes,
   ...allProductRoutes,
   ...workflowRoutes,
+  ...buildLogRoutes,
   ...systemComponentRoutes,
   ...systemEventRoutes,
   ...userRoutes,

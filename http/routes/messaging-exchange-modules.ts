@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, findOr404, type AnyRoute } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
-import { MessagingExchangeModuleSchema, MessagingExchangeSchema, type MessagingExchangeModule } from '../../entities/messaging.js';
+import { MessagingExchangeModuleSchema, MessagingExchangeSchema, type MessagingExchange, type MessagingExchangeModule } from '../../entities/messaging.js';
 
 /**
  * The live module registry of an exchange (reference §3.3, §8.1): modules register on start and the Overseer upserts
@@ -56,11 +56,12 @@ const moduleJson = (m: MessagingExchangeModule) => ({
   updated_at: m.updated_at,
 });
 
-const requireExchange = async (em: EntityManager, id: number): Promise<void> => void (await findOr404(em, MessagingExchangeSchema, { id }, 'Exchange'));
+/** An exchange by id, or a 404 naming it (the modules' routes and the exchange routes share it). */
+export const exchangeOr404 = (em: EntityManager, id: number): Promise<MessagingExchange> => findOr404(em, MessagingExchangeSchema, { id }, 'Exchange');
 
 /** The newest row for the hostname: the upsert keeps one, but the table has no unique key (reference §2.1). */
 async function moduleOr404(em: EntityManager, params: HostnameParams): Promise<MessagingExchangeModule> {
-  await requireExchange(em, params.id);
+  await exchangeOr404(em, params.id);
   const found = await em.findOne(MessagingExchangeModuleSchema, { messaging_exchange_id: params.id, hostname: params.hostname }, { orderBy: { id: 'desc' } });
   if (!found) throw new NotFoundError('ExchangeModule');
   return found;
@@ -76,7 +77,7 @@ const list = defineRoute<BaseDeps, z.infer<typeof IdParams>, PageQuery>({
   params: IdParams,
   query: PageQuery,
   async handle({ params, query }, { em }) {
-    await requireExchange(em, params.id);
+    await exchangeOr404(em, params.id);
     const { rows, total } = await findPage(em, MessagingExchangeModuleSchema, { messaging_exchange_id: params.id }, query);
     return { status: 200, body: rows.map(moduleJson), total };
   },
@@ -93,7 +94,7 @@ const upsert = defineRoute<BaseDeps, z.infer<typeof IdParams>, Record<string, ne
   params: IdParams,
   body: ModuleBody,
   async handle({ params, body }, { em }) {
-    await requireExchange(em, params.id);
+    await exchangeOr404(em, params.id);
     await em.nativeDelete(MessagingExchangeModuleSchema, { messaging_exchange_id: params.id, hostname: body.hostname });
     em.create(MessagingExchangeModuleSchema, {
       messaging_exchange_id: params.id,

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { ConflictError, InvalidRequestError, type FieldProblem } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
-import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
+import { defineRoute, type AnyRoute } from '../route.js';
 import { IdParams, Name, OptionalId } from '../schemas/common.js';
-import { exchangeModuleRoutes } from './messaging-exchange-modules.js';
+import { exchangeModuleRoutes, exchangeOr404 } from './messaging-exchange-modules.js';
 import {
   MessagingBrokerSchema,
   MessagingExchangeBrokerSchema,
@@ -66,7 +66,6 @@ const restrictionJson = (r: MessagingExchangeBroker) => ({
 
 const loadTree = (em: EntityManager): Promise<MessagingExchange[]> => em.find(MessagingExchangeSchema, {});
 
-const exchangeOr404 = (em: EntityManager, id: number): Promise<MessagingExchange> => findOr404(em, MessagingExchangeSchema, { id }, 'Exchange');
 
 /** Problems of one link: it must name another, existing exchange. */
 function linkProblems(field: 'parent_exchange_id' | 'failover_exchange_id', target: number | null, tree: readonly MessagingExchange[], self?: number): FieldProblem[] {

@@ -6,6 +6,7 @@ import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { decoded } from '../core/workflow-input.js';
+import { OVERSEER_QUEUE, UPGRADE_REQUESTED, type UpgradeRequested } from '../../actors/overseer/messages.js';
 import { MessagingExchangeSchema } from '../../entities/messaging.js';
 import {
   SystemComponentRefSchema,
@@ -15,10 +16,6 @@ import {
 } from '../../entities/system.js';
 
 /** System component refs (reference §3.6, keyed by `type`) and system components (reference §3.7, §8.3). */
-
-/** The Overseer's queue in each exchange, and the message type of an upgrade request on it (style R14). */
-export const OVERSEER_QUEUE = 'overseer';
-export const UPGRADE_REQUESTED = 'system_component.upgrade_requested';
 
 const Repo = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const TypeParams = z.strictObject({ type: Name() });
@@ -280,7 +277,7 @@ const upgrade = defineRoute<BaseDeps, z.infer<typeof IdParams>>({
   params: IdParams,
   async handle({ params }, { em, deps }) {
     const component = await componentOr404(em, params.id);
-    const request = { action: 'upgrade_request', options: { component_type: component.type } };
+    const request: UpgradeRequested = { action: 'upgrade_request', options: { component_type: component.type } };
     await deps.transport.publish({ exchangeId: component.messaging_exchange_id, queue: OVERSEER_QUEUE }, UPGRADE_REQUESTED, request);
     return { status: 204 };
   },

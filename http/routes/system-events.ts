@@ -10,25 +10,12 @@ import { dedupWindowStart, isDuplicateEvent } from '../core/event-dedup.js';
 import { decoded } from '../core/workflow-input.js';
 import { UserSchema, type User } from '../../entities/auth.js';
 import { SystemEventSchema, type SystemEvent } from '../../entities/system.js';
+import { EMAIL_REQUESTED, NOTIFICATIONS_EMAIL_QUEUE, type EmailRequested } from '../../actors/notifications/messages.js';
 
 /** System events (reference §3.8): posted by every module, de-duplicated, assigned and dismissed by people. */
 export interface SystemEventDeps extends BaseDeps {
   /** The UI's base URL (the original's UI_URL), linked from the e-mails; left out of them when unset. */
   readonly uiUrl?: string;
-}
-
-/**
- * The Notifications component's e-mail queue in the Manager's exchange (reference §9.1). The original Manager sent
- * assignment e-mails itself; here it only asks, and the Notifications issue (8) does the sending.
- */
-export const NOTIFICATIONS_EMAIL_QUEUE = 'notifications_email';
-export const EMAIL_REQUESTED = 'notifications.email_requested';
-
-/** Payload of `notifications.email_requested`, the original's e-mail shape (reference §9.1). */
-export interface EmailRequested {
-  readonly prefix: string;
-  readonly message: string;
-  readonly notifications: { readonly email_addresses: readonly string[] };
 }
 
 const UserId = z.number().int().positive().max(2_147_483_647);

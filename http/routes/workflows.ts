@@ -16,9 +16,9 @@ import {
   parseHttpDate,
   readExecuteOptions,
   workflowFields,
-  WORKFLOW_ORCHESTRATION_QUEUE,
   type ExecuteOptions,
 } from '../core/workflow-input.js';
+import { CANCEL_REQUESTED, EXECUTE_REQUESTED, WORKFLOW_ORCHESTRATION_QUEUE, type CancelRequested } from '../../actors/orchestrator/messages.js';
 import { MessagingExchangeSchema } from '../../entities/messaging.js';
 import { WorkflowSchema, type Workflow } from '../../entities/workflows.js';
 
@@ -28,17 +28,6 @@ export interface WorkflowDeps extends BaseDeps {
   readonly brokerId?: number;
 }
 
-export { WORKFLOW_ORCHESTRATION_QUEUE };
-/** Message types on `workflow_orchestration` (style R14). Payloads: `OrchestrationRequest` and `CancelRequested`. */
-export const EXECUTE_REQUESTED = 'workflow.execute_requested';
-export const CANCEL_REQUESTED = 'workflow.cancel_requested';
-
-/** Payload of `workflow.cancel_requested`: the workflow is already failed in the database when this is sent. */
-export interface CancelRequested {
-  readonly workflow_id: string;
-  readonly reason: string;
-  readonly cancelled_by: string;
-}
 
 /** A refusal for the workflow's state, with the original's messages (reference §3.4); `Conflict` maps to 409. */
 class WorkflowStateConflict extends Error {
@@ -81,6 +70,9 @@ const WorkflowBody = z.strictObject({
   app_name: text(64).nullable().optional(),
   scheduled_start_time: HttpDate.nullable().optional(),
   execute_options: ExecuteBody.nullable().optional(),
+  /** Issue 5: the orchestrator's exchange and its state of the run, written by the orchestrator on every transition. */
+  orchestrator_exchange_id: z.number().int().positive().max(2_147_483_647).nullable().optional(),
+  orchestration: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 type WorkflowBody = z.infer<typeof WorkflowBody>;
 /** PUT may also clear `execute_requested_at` (only to null), which is how a workflow is made executable again. */
@@ -90,18 +82,22 @@ const ListQuery = PageQuery.extend({
   lookback: z.coerce.number<string>().int().min(-1_000_000).max(1_000_000).default(24),
   deployment_repo: text(1_024).optional(),
   source_repo: text(1_024).optional(),
+  /** Issue 5: `true` lists the started, unfinished workflows (what an orchestrator adopts on restart). */
+  running: z.enum(['true', 'false']).optional(),
+  orchestrator_exchange_id: z.coerce.number<string>().int().positive().max(2_147_483_647).optional(),
 });
 
 const encoded = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
 
 /** The columns a body sets: only the keys given, JSON columns encoded, `config` prepended (reference §3.4). */
 function columnsOf(body: WorkflowBody & { execute_requested_at?: null | undefined }): Partial<Workflow> {
-  const { milestones, workflow_step_durations, event_log, execute_options, workflow_completed, ...plain } = body;
+  const { milestones, workflow_step_durations, event_log, execute_options, workflow_completed, orchestration, ...plain } = body;
   const columns: Partial<Workflow> = {};
   for (const [key, value] of Object.entries(plain)) if (value !== undefined) Object.assign(columns, { [key]: value });
   if (milestones !== undefined) columns.milestones = milestones === null ? null : JSON.stringify(normaliseMilestones(milestones));
   if (workflow_step_durations !== undefined) columns.workflow_step_durations = encoded(workflow_step_durations);
   if (event_log !== undefined) columns.event_log = encoded(event_log);
+  if (orchestration !== undefined) columns.orchestration = encoded(orchestration);
   if (execute_options !== undefined) columns.execute_options = encoded(execute_options === null ? null : freezeExecuteOptions(null, execute_options));
   // Deliberate fix (reference §10.1 item 5): an absent `workflow_completed` leaves it alone; null still means false.
   if (workflow_completed !== undefined) columns.workflow_completed = workflow_completed ?? false;
@@ -116,6 +112,8 @@ export function workflowJson(w: Workflow) {
     scheduled_start_time: w.scheduled_start_time,
     execute_options: decoded(w.execute_options),
     execute_requested_at: w.execute_requested_at,
+    orchestrator_exchange_id: w.orchestrator_exchange_id,
+    orchestration: decoded(w.orchestration),
     inserted_at: w.inserted_at,
     updated_at: w.updated_at,
   };
@@ -151,6 +149,8 @@ const list = defineRoute<WorkflowDeps, Record<string, never>, z.infer<typeof Lis
     const where: FilterQuery<Workflow> = {
       ...(query.lookback > 0 ? { inserted_at: { $gte: new Date(Date.now() - query.lookback * 3_600_000) } } : {}),
       ...(repo ? { deployment_repo: repo } : {}),
+      ...(query.running === undefined ? {} : query.running === 'true' ? { workflow_completed: false, current_step: { $ne: null } } : { $or: [{ workflow_completed: true }, { current_step: null }] }),
+      ...(query.orchestrator_exchange_id === undefined ? {} : { orchestrator_exchange_id: query.orchestrator_exchange_id }),
     };
     // Deliberate fix (reference §10.1 item 17): ordered newest first, and paginated.
     const [rows, total] = await em.findAndCount(WorkflowSchema, where, { ...windowOf(query), orderBy: [{ inserted_at: 'desc' }, { id: 'desc' }] });

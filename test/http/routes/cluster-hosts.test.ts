@@ -89,6 +89,22 @@ forEachDatabase('Manager: cluster hosts', routes, (h) => {
     }
   });
 
+  it('opens the secrets of active hosts for admins only at host_connections (the workers\' way to the SSH key)', async () => {
+    const hosts = await cluster(h(), 'hosts-conn');
+    const connections = hosts.replace(/hosts$/, 'host_connections');
+    await h().call('POST', hosts, { token: h().tokens.admin, body: { name: 'b-ssh', docker_url: 'ssh://core@10.0.0.6:2222', ssh_private_key: SSH_KEY } });
+    await h().call('POST', hosts, { token: h().tokens.admin, body: { name: 'a-local', docker_url: 'unix:///var/run/docker.sock', labels: { zone: 'a' } } });
+    await h().call('POST', hosts, { token: h().tokens.admin, body: { name: 'c-off', docker_url: 'unix:///s', status: 'inactive' } });
+    const res = await h().call('GET', connections, { token: h().tokens.admin });
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal([
+      { name: 'a-local', docker_url: 'unix:///var/run/docker.sock', ssh_user: null, ssh_private_key: null, tls_ca: null, tls_cert: null, tls_private_key: null, labels: { zone: 'a' } },
+      { name: 'b-ssh', docker_url: 'ssh://core@10.0.0.6:2222', ssh_user: null, ssh_private_key: SSH_KEY, tls_ca: null, tls_cert: null, tls_private_key: null, labels: {} },
+    ]);
+    for (const token of [h().tokens.viewer, h().tokens.operator]) expect((await h().call('GET', connections, { token })).status).to.equal(403);
+    expect((await h().call('GET', '/clusters/no-such/host_connections', { token: h().tokens.admin })).status).to.equal(404);
+  });
+
   it('seals the TLS material of a tcp host and never shows it, to anyone', async () => {
     const hosts = await cluster(h(), 'hosts-tls');
     const body = { name: 'tls', docker_url: 'tcp://10.0.0.5:2376', tls_ca: CA, tls_cert: CERT, tls_private_key: TLS_KEY };

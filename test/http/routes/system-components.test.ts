@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { OVERSEER_QUEUE, systemComponentRoutes, UPGRADE_REQUESTED } from '../../../http/routes/system-components.js';
+import { systemComponentRoutes } from '../../../http/routes/system-components.js';
+import { OVERSEER_QUEUE, UPGRADE_REQUESTED } from '../../../actors/overseer/messages.js';
 import { MessagingExchangeSchema } from '../../../entities/messaging.js';
 import { captureLogs } from '../../helpers/log-capture.js';
 import { waitFor } from '../../helpers/wait.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { tokenIssuer } from '../../../http/auth.js';
-import { EMAIL_REQUESTED, NOTIFICATIONS_EMAIL_QUEUE, systemEventRoutes } from '../../../http/routes/system-events.js';
+import { systemEventRoutes } from '../../../http/routes/system-events.js';
+import { EMAIL_REQUESTED, NOTIFICATIONS_EMAIL_QUEUE } from '../../../actors/notifications/messages.js';
 import { UserSchema } from '../../../entities/auth.js';
 import { SystemEventSchema } from '../../../entities/system.js';
 import { captureLogs } from '../../helpers/log-capture.js';
