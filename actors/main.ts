@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { components } from './system.js';
@@ -7,15 +8,25 @@ import { createLogger } from '../runtime/logger.js';
 import { shutdownOnSignals } from '../runtime/process.js';
 import { loadTopology, type Topology } from '../runtime/topology.js';
 
-/** Process entry: `--topology NAME|FILE` starts that topology and runs until SIGINT/SIGTERM. */
+/**
+ * Process entry: `--topology NAME|FILE` starts that topology and runs until SIGINT/SIGTERM. `npm start` runs this file;
+ * `openaperture start` calls startTopology, so both start the same way.
+ */
 const TOPOLOGY_DIR = fileURLToPath(new URL('../deploy/topologies/', import.meta.url));
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { topology: { type: 'string', default: 'all-in-one' } } });
+/** Starts topology `name` (a file of deploy/topologies/ or a path) in this process, until SIGINT/SIGTERM. */
+export async function startTopology(name: string): Promise<void> {
+  // Ctrl-C while the platform starts: remembered, and handled as a clean shutdown once there is a tree to stop.
+  let early: NodeJS.Signals | undefined;
+  const remember = (signal: NodeJS.Signals) => (early = signal);
+  process.on('SIGINT', remember).on('SIGTERM', remember);
   const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), process.env);
   const log = createLogger({ level: env.OA_LOG_LEVEL });
-  const loaded = await loadTopology(values.topology, TOPOLOGY_DIR);
-  const topology = { ...loaded, components: await Promise.all(loaded.components.map(configured)) };
+  const loaded = await loadTopology(name, TOPOLOGY_DIR);
+  // One after another: a component's configuration may read what an earlier one generated (the embedded client).
+  const configuredComponents: Topology['components'] = [];
+  for (const component of loaded.components) configuredComponents.push(await configured(component));
+  const topology = { ...loaded, components: configuredComponents };
   const { system } = await startPlatformProcess({
     topology,
     catalogue: components,
@@ -26,7 +37,9 @@ async function main(): Promise<void> {
       void system.shutdown(env.OA_SHUTDOWN_DEADLINE_MS).finally(() => process.exit(1));
     },
   });
+  process.off('SIGINT', remember).off('SIGTERM', remember);
   shutdownOnSignals(system, { log, deadlineMs: env.OA_SHUTDOWN_DEADLINE_MS });
+  if (early !== undefined) process.kill(process.pid, early);
   log.info({ topology: topology.name, transport: topology.transport, tree: system.root.children() }, 'started');
 }
 
@@ -37,7 +50,19 @@ async function configured(component: Topology['components'][number]): Promise<To
   return { ...component, args: (await configure(process.env, component.args ?? {})) as Record<string, unknown> };
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`openaperture: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+/** True when node was started on this file, not when the CLI imports it (argv[1] may be no file: `node -e`). */
+function isEntry(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  const { values } = parseArgs({ options: { topology: { type: 'string', default: 'all-in-one' } } });
+  startTopology(values.topology).catch((err: unknown) => {
+    process.stderr.write(`openaperture: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

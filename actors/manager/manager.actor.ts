@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { ManagerArgs, ManagerProtocol } from './messages.js';
 import { createApp } from '../../http/app.js';
 import { tokenIssuer } from '../../http/auth.js';
-import { bootstrapPlatform, ensureAdminClient } from '../../http/bootstrap.js';
+import { bootstrapPlatform, ensureAdminClient, ensurePlatformClient } from '../../http/bootstrap.js';
 import { openDatabase } from '../../http/database.js';
 import { externalAuthFrom } from '../../http/external-auth.js';
 import { purgeRpcRequests } from '../../http/maintenance.js';
+import { buildLogRelay, stopBuildLogRelay } from '../../http/routes/build-logs.js';
 import { MANAGER_ROUTES, type ManagerDeps } from '../../http/routes/index.js';
 import { loadKeyPair } from '../../http/secrets.js';
 import { defineActor } from '../../runtime/actors/protocol.js';
@@ -30,6 +31,9 @@ export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async 
     ...(externalAuth ? { externalAuth } : {}),
     ...(ctx.args.uiUrl ? { uiUrl: ctx.args.uiUrl } : {}),
   };
+  // Before listening: the embedded components' first token request must find their client.
+  const admin = ctx.args.bootstrap ? (await bootstrapPlatform(db.fork(), deps.secrets, ctx.args.bootstrap)).adminClient : await ensureAdminClient(db.fork());
+  if (ctx.args.platformClient) await ensurePlatformClient(db.fork(), ctx.args.platformClient);
   const server: Server = createApp(deps, MANAGER_ROUTES).listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -38,13 +42,16 @@ export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async 
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.http.host}:${port}`;
   ctx.log.info({ url }, 'Manager API listening');
-  const admin = ctx.args.bootstrap ? (await bootstrapPlatform(db.fork(), deps.secrets, ctx.args.bootstrap)).adminClient : await ensureAdminClient(db.fork());
   if (admin) {
     process.stdout.write(
       `\nOpenAperture Manager at ${url}\nFirst start: an admin API client was created. Its secret is shown only now:\n` +
         `  client_id:     ${admin.client_id}\n  client_secret: ${admin.client_secret}\n` +
         `Get a token: curl -s -X POST ${url}/oauth/token -H 'content-type: application/json' ` +
-        `-d '{"grant_type":"client_credentials","client_id":"${admin.client_id}","client_secret":"<secret>"}'\n\n`,
+        `-d '{"grant_type":"client_credentials","client_id":"${admin.client_id}","client_secret":"<secret>"}'\n` +
+        `A first workflow (the example of deploy/examples/hello; README "Quick start"):\n` +
+        `  bin/openaperture.mjs login --url ${url} --client-id ${admin.client_id} --client-secret <secret>\n` +
+        `  bash deploy/examples/hello/make-repos.sh /tmp/oa-example\n` +
+        `  bin/openaperture.mjs workflow run file:///tmp/oa-example/hello_docker --milestones build,deploy\n\n`,
     );
   }
   // Background duty (reference §2.1): orphaned RPC requests are purged every hour.
@@ -55,10 +62,13 @@ export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async 
     );
   }, 60 * 60 * 1_000);
   purge.unref();
+  // Each instance relays its own copy of the build logs (reference §4.8); without messaging the route answers 503.
+  await buildLogRelay(ctx.transport, ctx.log).catch((err: unknown) => ctx.log.warn({ err }, 'build logs are not relayed: no messaging'));
   return {
     handlers: { status: () => ({ url }) },
     async stop() {
       clearInterval(purge);
+      await stopBuildLogRelay(ctx.transport); // ends the live streams, which would hold the server open
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();

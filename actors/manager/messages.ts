@@ -21,4 +21,6 @@ export interface ManagerArgs {
    * component refs and admin client (design §2). Otherwise only the admin client, when there is none.
    */
   readonly bootstrap?: { readonly amqpUrl?: string; readonly dockerUrl?: string };
+  /** The API client the platform's components use (actors/manager/setup.ts), made to exist at start. */
+  readonly platformClient?: { readonly clientId: string; readonly clientSecret: string };
 }

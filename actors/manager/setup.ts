@@ -2,9 +2,9 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { ManagerArgs } from './messages.js';
-import { loadManagerConfig } from '../../http/manager-config.js';
+import { loadManagerConfig, managerListenAddress } from '../../http/manager-config.js';
 import { generateKeyPair, secretsFromEnv } from '../../http/secrets.js';
-import { ConfigError } from '../../runtime/config.js';
+import { ConfigError, type ManagerAccess } from '../../runtime/config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,9 +40,43 @@ async function embeddedEnv(env: Env, dataDir: string): Promise<Env> {
   };
 }
 
+const dataDirOf = (env: Env): string => env.OA_DATA_DIR || '.data';
+
+/** The in-process components' API client of the embedded default, made on first start and kept in the data directory. */
+async function platformClient(env: Env): Promise<{ clientId: string; clientSecret: string }> {
+  const dir = resolve(dataDirOf(env), 'manager');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const text = await persisted(join(dir, 'platform-client.json'), async () =>
+    JSON.stringify({ clientId: 'platform-embedded', clientSecret: randomBytes(32).toString('base64url') }),
+  );
+  return JSON.parse(text) as { clientId: string; clientSecret: string };
+}
+
+/**
+ * How a component of the embedded default reaches the Manager of its own process: the platform client's
+ * credentials and the Manager's configured address. Variables that are set (MANAGER_URL, ...) are not needed.
+ */
+export async function embeddedManagerAccess(env: Env): Promise<ManagerAccess> {
+  const http = managerListenAddress(env);
+  const host = http.host === '0.0.0.0' || http.host === '::' ? '127.0.0.1' : http.host;
+  if (http.port === 0) throw new ConfigError(['MANAGER_HTTP_PORT: the embedded components need a fixed port, not 0']);
+  const { clientId, clientSecret } = await platformClient(env);
+  return { baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`, clientId, clientSecret };
+}
+
+/**
+ * The API client the platform's components use: generated in the embedded default; otherwise the OAUTH_CLIENT_ID and
+ * OAUTH_CLIENT_SECRET the operator gives the components (reference §1), when the Manager's process has them too.
+ */
+async function platformClientOf(env: Env, embedded: boolean): Promise<{ platformClient?: { clientId: string; clientSecret: string } }> {
+  if (embedded) return { platformClient: await platformClient(env) };
+  if (env.OAUTH_CLIENT_ID && env.OAUTH_CLIENT_SECRET) return { platformClient: { clientId: env.OAUTH_CLIENT_ID, clientSecret: env.OAUTH_CLIENT_SECRET } };
+  return {};
+}
+
 /** The Manager's arguments from the environment (`embedded`: fill what is missing under OA_DATA_DIR). */
 export async function managerArgsFromEnv(env: Env, opts: { embedded: boolean; exchangeId: number; brokerId: number }): Promise<ManagerArgs> {
-  const effective = opts.embedded ? await embeddedEnv(env, env.OA_DATA_DIR || '.data') : env;
+  const effective = opts.embedded ? await embeddedEnv(env, dataDirOf(env)) : env;
   const config = loadManagerConfig(effective);
   secretsFromEnv(effective); // refuses a missing, unreadable or mismatched key pair now, naming the variable
   const read = async (name: 'MANAGER_MESSAGING_PUBLIC_KEY' | 'MANAGER_MESSAGING_PRIVATE_KEY'): Promise<string> => {
@@ -56,6 +90,7 @@ export async function managerArgsFromEnv(env: Env, opts: { embedded: boolean; ex
     exchangeId: opts.exchangeId,
     brokerId: opts.brokerId,
     ...(env.UI_URL ? { uiUrl: env.UI_URL } : {}),
+    ...(await platformClientOf(env, opts.embedded)),
     ...(opts.embedded
       ? { bootstrap: { ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}), ...(env.DOCKER_HOST?.startsWith('unix://') ? { dockerUrl: env.DOCKER_HOST } : {}) } }
       : {}),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../helpers/wait.js';
+import { freePort } from '../../e2e/platform.js';
 
 const MAIN = fileURLToPath(new URL('../../../actors/main.ts', import.meta.url));
 
@@ -15,21 +16,27 @@ interface Run {
 }
 
 /** `npm start` as a newcomer runs it: the all-in-one topology, here on a free port and a throwaway data directory. */
-function start(dataDir: string): Run {
+function start(dataDir: string, port: number): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--topology', 'all-in-one'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, OA_DATA_DIR: dataDir, MANAGER_HTTP_PORT: '0', OA_LOG_LEVEL: 'info' },
+    env: { ...process.env, OA_DATA_DIR: dataDir, MANAGER_HTTP_PORT: String(port), OA_LOG_LEVEL: 'info' },
   });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const url = waitFor('the Manager to listen', () => /"url":"(http:\/\/[^"]+)","msg":"Manager API listening"/.exec(out)?.[1], 60_000);
+  const url = waitFor('the Manager to listen', () => /"url":"(http:\/\/[^"]+)","msg":"Manager API listening"/.exec(out)?.[1], 180_000);
   return {
     stdout: () => out,
     url,
     async stop() {
       child.kill('SIGINT');
-      return exited;
+      // A process that does not stop is a failure to diagnose: its output says where it stood.
+      const stuck = setTimeout(() => process.stderr.write(`\nall-in-one (pid ${child.pid}) has not exited 60 s after SIGINT; its output ends:\n${out.slice(-4_000)}\n`), 60_000);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(stuck);
+      }
     },
   };
 }
@@ -45,13 +52,14 @@ async function tokenFor(url: string, secret: string): Promise<string> {
 }
 
 describe('npm start: the embedded all-in-one Manager', function () {
-  this.timeout(120_000);
+  this.timeout(400_000);
   let dataDir: string;
   before(() => (dataDir = mkdtempSync(join(tmpdir(), 'oa-embedded-'))));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('bootstraps on first start, keeps its data and keys, and prints the secret only once', async () => {
-    const first = start(dataDir);
+    const port = await freePort();
+    const first = start(dataDir, port);
     const url = await first.url;
     const secret = await waitFor('the admin credentials', () => /client_secret: (\S+)/.exec(first.stdout())?.[1]);
     const token = await tokenFor(url, secret);
@@ -70,7 +78,7 @@ describe('npm start: the embedded all-in-one Manager', function () {
     expect(await first.stop()).to.equal(0);
     expect(statSync(join(dataDir, 'manager', 'keys', 'private.pem')).mode & 0o777).to.equal(0o600);
 
-    const second = start(dataDir);
+    const second = start(dataDir, port);
     const again = await second.url;
     expect(second.stdout()).to.not.include('client_secret');
     const token2 = await tokenFor(again, secret);

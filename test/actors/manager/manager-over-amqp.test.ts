@@ -13,7 +13,7 @@ import { waitFor } from '../../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../../actors/main.ts', import.meta.url));
 
-describe('the management topology over RabbitMQ and PostgreSQL', function () {
+describe('the Manager over RabbitMQ and PostgreSQL', function () {
   this.timeout(120_000);
   needs('postgres', 'rabbitmq');
   const exchangeName = `oa_mgmt_${randomUUID().slice(0, 8)}`;
@@ -40,7 +40,10 @@ describe('the management topology over RabbitMQ and PostgreSQL', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // The Manager alone over RabbitMQ (the management topology's orchestrator would take the request off the queue).
   it('serves the API, refuses to guess missing configuration, and queues an executed workflow on the broker', async () => {
+    const topology = join(dir, 'manager-over-amqp.json');
+    writeFileSync(topology, JSON.stringify({ name: 'manager-over-amqp', transport: 'amqp', components: [{ name: 'manager' }] }));
     const keys = await generateKeyPair();
     writeFileSync(join(dir, 'public.pem'), keys.publicKeyPem);
     writeFileSync(join(dir, 'private.pem'), keys.privateKeyPem);
@@ -57,13 +60,13 @@ describe('the management topology over RabbitMQ and PostgreSQL', function () {
       MANAGER_HTTP_PORT: '0',
       OA_LOG_LEVEL: 'info',
     };
-    const missing = spawn(process.execPath, ['--import', 'tsx', MAIN, '--topology', 'management'], { env: { ...env, MANAGER_TOKEN_SECRET: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const missing = spawn(process.execPath, ['--import', 'tsx', MAIN, '--topology', topology], { env: { ...env, MANAGER_TOKEN_SECRET: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     missing.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
     expect(await new Promise((resolve) => missing.on('exit', resolve))).to.equal(1);
     expect(err).to.match(/MANAGER_TOKEN_SECRET: expected at least 32 characters \(not set\)/);
 
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--topology', 'management'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--topology', topology], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     const exited = new Promise((resolve) => child.on('exit', resolve));

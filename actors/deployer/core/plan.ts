@@ -1,0 +1,184 @@
+import type { ContainerSpec, ContainerSummary } from '../../../runtime/docker/containers.js';
+import type { DeployableUnit, UnitHealth } from '../../orchestrator/messages.js';
+import { LABELS, unitInstanceName } from '../messages.js';
+import { allocatePort, heldPorts } from './ports.js';
+
+/**
+ * The deploy plan (reference §7.1 over Docker hosts, design §2): how many instances of each unit, on which host,
+ * with which host ports and container spec, and the ordered steps that get the cluster there. Pure: the shell lists
+ * the cluster's containers and carries the steps out (rollout.ts).
+ */
+
+/** A platform container of the cluster, and the host it is on. */
+export interface HostedContainer extends ContainerSummary {
+  readonly host: string;
+}
+
+export interface DeployInput {
+  readonly cluster: string;
+  readonly workflowId: string;
+  /** The source commit the image was built from: an instance on it with the same image is left alone. */
+  readonly commit: string;
+  /** The built image (`docker_image`), for units that name none. */
+  readonly defaultImage: string | null;
+  readonly product: string | null;
+  readonly units: readonly DeployableUnit[];
+  /** `fleet.json` `instance_cnt`, for units that do not say. */
+  readonly fleetInstanceCount: number | null;
+  /** The cluster's active hosts, by name, in a stable order. */
+  readonly hosts: readonly string[];
+  /** Every platform container of the cluster, on every host. */
+  readonly existing: readonly HostedContainer[];
+  /** The product environment's coalesced variables. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Makes container names unique per deploy (a replacement may run the same commit as the container it replaces). */
+  readonly nonce: string;
+}
+
+/** Start a container (and, once it is healthy, remove the one it replaces); or remove one. */
+export type Step =
+  | {
+      readonly kind: 'start';
+      readonly unit: string;
+      readonly instance: number;
+      readonly host: string;
+      readonly spec: ContainerSpec;
+      readonly health: UnitHealth | undefined;
+      /** Host port of each container port, for an HTTP health check. */
+      readonly ports: Readonly<Record<string, number>>;
+      readonly replaces: HostedContainer | null;
+    }
+  | { readonly kind: 'remove'; readonly unit: string; readonly instance: number; readonly container: HostedContainer; readonly why: 'surplus' | 'duplicate' };
+
+export interface DeployPlan {
+  readonly steps: readonly Step[];
+  /** Instances already on the commit: nothing to do. */
+  readonly unchanged: ReadonlyArray<{ readonly unit: string; readonly instance: number; readonly host: string }>;
+  readonly instances: Readonly<Record<string, number>>;
+  readonly hosts: number;
+}
+
+export type PlanResult = { readonly ok: true; readonly plan: DeployPlan } | { readonly ok: false; readonly reason: string };
+
+const fail = (reason: string): PlanResult => ({ ok: false, reason });
+
+/** Why the request cannot be deployed at all (reference §7.1 step 2), or undefined. */
+function refusal(input: DeployInput): string | undefined {
+  if (input.hosts.length === 0) return `Unable to find accessible hosts in cluster ${input.cluster}!`;
+  if (input.units.length === 0) return 'There are no valid units to deploy!';
+  if (input.fleetInstanceCount === 0) return 'Cannot specify 0 instances in fleet.json (instance_cnt)!';
+  for (const unit of input.units) {
+    if (!unit.image && !input.defaultImage) return `Unit ${unit.name} names no image and the request carries no docker_image`;
+    const http = unit.health && 'http' in unit.health ? unit.health.http : undefined;
+    if (http && unit.ports.length === 0) return `Unit ${unit.name}: health.http needs a port, and the unit publishes none`;
+    if (http?.port !== undefined && !unit.ports.includes(http.port)) return `Unit ${unit.name}: health.http.port ${http.port} is not one of its ports (${unit.ports.join(', ')})`;
+  }
+  const names = input.units.map((u) => u.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  return twice === undefined ? undefined : `Unit ${twice} is declared twice`;
+}
+
+export const instanceCountOf = (unit: DeployableUnit, input: Pick<DeployInput, 'fleetInstanceCount' | 'hosts'>): number =>
+  unit.instances ?? input.fleetInstanceCount ?? input.hosts.length;
+
+const instanceOf = (c: HostedContainer): number => Number(c.labels[LABELS.instance]);
+
+/** Per instance: the container that counts (a running one first) and any others, which are leftovers. */
+function instancesOf(unit: string, existing: readonly HostedContainer[]): Map<number, { current: HostedContainer; extra: HostedContainer[] }> {
+  const byInstance = new Map<number, HostedContainer[]>();
+  for (const c of existing) {
+    if (c.labels[LABELS.unit] !== unit || !Number.isInteger(instanceOf(c))) continue;
+    byInstance.set(instanceOf(c), [...(byInstance.get(instanceOf(c)) ?? []), c]);
+  }
+  const result = new Map<number, { current: HostedContainer; extra: HostedContainer[] }>();
+  for (const [instance, all] of byInstance) {
+    const current = all.find((c) => c.state === 'running') ?? all[0]!;
+    result.set(instance, { current, extra: all.filter((c) => c !== current) });
+  }
+  return result;
+}
+
+/** The active host with the fewest instances of the unit, then of the cluster; ties go to the first in order. */
+function leastLoaded(hosts: readonly string[], unitLoad: Map<string, number>, clusterLoad: Map<string, number>): string {
+  const load = (h: string): [number, number] => [unitLoad.get(h) ?? 0, clusterLoad.get(h) ?? 0];
+  return hosts.reduce((best, h) => {
+    const [a, b] = [load(h), load(best)];
+    return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]) ? h : best;
+  });
+}
+
+const bump = (m: Map<string, number>, key: string, by = 1) => m.set(key, (m.get(key) ?? 0) + by);
+
+/** The container of instance `instance` of `unit` (style R4): name, labels, environment, ports, restart policy. */
+export function containerSpec(input: DeployInput, unit: DeployableUnit, instance: number, ports: Readonly<Record<string, number>>): ContainerSpec {
+  const image = unit.image ?? input.defaultImage ?? '';
+  const short = input.commit.replace(/[^A-Za-z0-9]/g, '').slice(0, 7) || 'none';
+  const portEnv = Object.fromEntries(Object.entries(ports).map(([c, h]) => [`OA_HOST_PORT_${c}`, String(h)]));
+  return {
+    name: `${unit.name}-${instance}-${short}-${input.nonce}`,
+    image,
+    labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.cluster]: input.cluster,
+      [LABELS.product]: input.product ?? '',
+      [LABELS.unit]: unit.name,
+      [LABELS.instance]: String(instance),
+      [LABELS.commit]: input.commit,
+      [LABELS.workflow]: input.workflowId,
+      [LABELS.ports]: JSON.stringify(ports),
+    },
+    // The product environment's variables win over the unit file's defaults: they are what an operator set for it.
+    env: { ...unit.environment, ...input.environment, ...portEnv, OA_UNIT: unitInstanceName(unit.name, instance), OA_COMMIT: input.commit },
+    ports: unit.ports.map((p) => ({ container: p, host: ports[String(p)]! })),
+    restartPolicy: 'unless-stopped',
+    command: unit.command,
+  };
+}
+
+/**
+ * Every unit in order; per unit, instances 0..n-1 in order, each left alone when it already runs the commit and
+ * image, else started (replacing the old one once healthy); then the surplus and leftovers removed. A replacement
+ * gets fresh host ports, since the old container still holds its own until the new one is healthy.
+ */
+export function planDeployment(input: DeployInput): PlanResult {
+  const refused = refusal(input);
+  if (refused !== undefined) return fail(refused);
+  const held = heldPorts(input.existing.map((c) => c.labels));
+  const active = new Set(input.hosts);
+  const clusterLoad = new Map<string, number>();
+  for (const c of input.existing) bump(clusterLoad, c.host);
+  const starts: Step[] = [];
+  const removals: Step[] = [];
+  const unchanged: Array<{ unit: string; instance: number; host: string }> = [];
+  const instances: Record<string, number> = {};
+  for (const unit of input.units) {
+    const count = instanceCountOf(unit, input);
+    instances[unit.name] = count;
+    const image = unit.image ?? input.defaultImage ?? '';
+    // A container on a host that is no longer active cannot be reached: its ports stay held, its instance is started elsewhere.
+    const current = instancesOf(unit.name, input.existing.filter((c) => active.has(c.host)));
+    const unitLoad = new Map<string, number>();
+    for (const { current: c } of current.values()) if (instanceOf(c) < count) bump(unitLoad, c.host);
+    for (let instance = 0; instance < count; instance += 1) {
+      const old = current.get(instance)?.current ?? null;
+      const keep = old !== null && old.state === 'running' && old.labels[LABELS.commit] === input.commit && old.image === image;
+      if (keep) {
+        unchanged.push({ unit: unit.name, instance, host: old.host });
+        continue;
+      }
+      let host = old?.host;
+      if (host === undefined) {
+        host = leastLoaded(input.hosts, unitLoad, clusterLoad);
+        bump(unitLoad, host);
+        bump(clusterLoad, host);
+      }
+      const ports = Object.fromEntries(unit.ports.map((p) => [String(p), allocatePort(held)]));
+      starts.push({ kind: 'start', unit: unit.name, instance, host, spec: containerSpec(input, unit, instance, ports), health: unit.health, ports, replaces: old });
+    }
+    for (const [instance, { current: c, extra }] of [...current].sort(([a], [b]) => a - b)) {
+      if (instance >= count) removals.push({ kind: 'remove', unit: unit.name, instance, container: c, why: 'surplus' });
+      for (const e of extra) removals.push({ kind: 'remove', unit: unit.name, instance, container: e, why: 'duplicate' });
+    }
+  }
+  return { ok: true, plan: { steps: [...starts, ...removals], unchanged, instances, hosts: input.hosts.length } };
+}

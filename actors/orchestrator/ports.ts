@@ -1,0 +1,51 @@
+import type { ManagerClient } from '../../http/client/manager-client.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Destination, Transport } from '../../runtime/messaging/transport.js';
+import type { DispatchTarget, WorkerMilestone } from './core/dispatch.js';
+import type { PersistedWorkflow } from './core/persisted.js';
+import type { MachineSettings, SavedFields } from './core/state.js';
+import type { OrchestrationRequest } from './messages.js';
+import type { ResolveTarget } from './targets.js';
+
+/**
+ * What a workflow actor does I/O with: the orchestrator builds one set per process and hands it to every workflow
+ * actor, so ten thousand workflows share one Manager client (one token) and one transport.
+ */
+export interface WorkflowPorts {
+  readonly settings: MachineSettings;
+  readonly log: Logger;
+  /** The workflow as the Manager has it; undefined when there is none. */
+  load(workflowId: string): Promise<PersistedWorkflow | undefined>;
+  save(workflowId: string, fields: SavedFields): Promise<void>;
+  resolve(milestone: WorkerMilestone, request: OrchestrationRequest): Promise<DispatchTarget>;
+  /** Resolves once the broker has the message (publisher confirm). */
+  publish(to: Destination, type: string, payload: unknown): Promise<void>;
+  newId(): string;
+  now(): number;
+  /** The workflow's actor is stopping: it is over. */
+  finished(workflowId: string): void;
+}
+
+export function workflowPorts(deps: {
+  readonly settings: MachineSettings;
+  readonly log: Logger;
+  readonly manager: Pick<ManagerClient, 'workflows'>;
+  readonly transport: Pick<Transport, 'publish'>;
+  readonly resolve: ResolveTarget;
+  readonly newId: () => string;
+  readonly now: () => number;
+  readonly finished: (workflowId: string) => void;
+}): WorkflowPorts {
+  const { manager, transport } = deps;
+  return {
+    settings: deps.settings,
+    log: deps.log,
+    load: (id) => manager.workflows.get(id),
+    save: (id, fields) => manager.workflows.update(id, fields),
+    resolve: deps.resolve,
+    publish: (to, type, payload) => transport.publish(to, type, payload),
+    newId: deps.newId,
+    now: deps.now,
+    finished: deps.finished,
+  };
+}

@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { planDeployment, type DeployInput, type HostedContainer, type Step } from '../../../../actors/deployer/core/plan.js';
+import { allocatePort, heldPorts, portsOfLabels } from '../../../../actors/deployer/core/ports.js';
+import { LABELS } from '../../../../actors/deployer/messages.js';
+import { DeployableUnit } from '../../../../actors/orchestrator/messages.js';
+
+const unit = (over: Record<string, unknown> = {}) => DeployableUnit.parse({ name: 'web', ports: [8080], ...over });
+const base: DeployInput = {
+  cluster: 'c1',
+  workflowId: 'wf',
+  commit: 'abcdef1234',
+  defaultImage: 'reg/web:abcdef1234',
+  product: null,
+  units: [unit()],
+  fleetInstanceCount: null,
+  hosts: ['h1', 'h2', 'h3'],
+  existing: [],
+  environment: {},
+  nonce: 'n0',
+};
+const running = (host: string, instance: number, port: number, commit = 'abcdef1234', state = 'running', id = `${host}-${instance}-${commit}`): HostedContainer => ({
+  id,
+  host,
+  name: id,
+  image: `reg/web:${commit}`,
+  state,
+  labels: { [LABELS.unit]: 'web', [LABELS.instance]: String(instance), [LABELS.commit]: commit, [LABELS.ports]: JSON.stringify({ 8080: port }) },
+});
+const plan = (over: Partial<DeployInput>) => {
+  const r = planDeployment({ ...base, ...over });
+  if (!r.ok) throw new Error(r.reason);
+  return r.plan;
+};
+const brief = (s: Step) => (s.kind === 'start' ? `start ${s.instance}@${s.host}:${s.ports['8080']}${s.replaces ? ` replaces ${s.replaces.id}` : ''}` : `remove ${s.container.id} (${s.why})`);
+
+describe('deployer core: the deploy plan', () => {
+  const refusals: Array<[string, Partial<DeployInput>, string]> = [
+    ['no hosts', { hosts: [] }, 'Unable to find accessible hosts in cluster c1!'],
+    ['no units', { units: [] }, 'There are no valid units to deploy!'],
+    ['instance_cnt 0', { fleetInstanceCount: 0 }, 'Cannot specify 0 instances in fleet.json (instance_cnt)!'],
+    ['no image', { defaultImage: null }, 'Unit web names no image and the request carries no docker_image'],
+    ['http check without ports', { units: [unit({ ports: [], health: { http: { path: '/' } } })] }, 'Unit web: health.http needs a port, and the unit publishes none'],
+    ['http check on another port', { units: [unit({ health: { http: { path: '/', port: 9 } } })] }, 'Unit web: health.http.port 9 is not one of its ports (8080)'],
+    ['a unit twice', { units: [unit(), unit()] }, 'Unit web is declared twice'],
+  ];
+  for (const [what, over, reason] of refusals) {
+    it(`refuses: ${what}`, () => expect(planDeployment({ ...base, ...over })).to.deep.equal({ ok: false, reason }));
+  }
+
+  const cases: Array<[string, Partial<DeployInput>, string[], number]> = [
+    ['one per host by default, spread, lowest ports', {}, ['start 0@h1:45000', 'start 1@h2:45001', 'start 2@h3:45002'], 0],
+    ['fleet instance_cnt', { fleetInstanceCount: 2 }, ['start 0@h1:45000', 'start 1@h2:45001'], 0],
+    ['the unit count wins over fleet.json', { fleetInstanceCount: 2, units: [unit({ instances: 4 })] }, ['start 0@h1:45000', 'start 1@h2:45001', 'start 2@h3:45002', 'start 3@h1:45003'], 0],
+    ['same commit: nothing', { existing: [running('h1', 0, 45000), running('h2', 1, 45001), running('h3', 2, 45002)] }, [], 3],
+    [
+      'new commit: fresh ports, same hosts, old replaced after',
+      { commit: 'ffff', defaultImage: 'reg/web:ffff', existing: [running('h1', 0, 45000, 'old'), running('h2', 1, 45001, 'old')] },
+      ['start 0@h1:45002 replaces h1-0-old', 'start 1@h2:45003 replaces h2-1-old', 'start 2@h3:45004'],
+      0,
+    ],
+    ['an exited instance on the commit is replaced', { existing: [running('h2', 0, 45000, 'abcdef1234', 'exited')] }, ['start 0@h2:45001 replaces h2-0-abcdef1234', 'start 1@h1:45002', 'start 2@h3:45003'], 0],
+    [
+      'scale down: surplus removed after, their ports free for the next deploy',
+      { units: [unit({ instances: 1 })], existing: [running('h1', 0, 45000), running('h2', 1, 45001), running('h3', 2, 45002)] },
+      ['remove h2-1-abcdef1234 (surplus)', 'remove h3-2-abcdef1234 (surplus)'],
+      1,
+    ],
+    ['scale up re-uses the lowest free ports', { existing: [running('h2', 0, 45003)] }, ['start 1@h1:45000', 'start 2@h3:45001'], 1],
+    [
+      'a leftover second container of an instance is removed',
+      { existing: [running('h1', 0, 45000), running('h1', 0, 45007, 'abcdef1234', 'exited', 'stale'), running('h2', 1, 45001), running('h3', 2, 45002)] },
+      ['remove stale (duplicate)'],
+      3,
+    ],
+    ['a host gone from the cluster: its instance moves to the least loaded host', { hosts: ['h1', 'h3'], existing: [running('h2', 0, 45000)] }, ['start 0@h1:45001', 'start 1@h3:45002'], 0],
+  ];
+  for (const [what, over, steps, unchanged] of cases) {
+    it(what, () => {
+      const p = plan(over);
+      expect(p.steps.map(brief)).to.deep.equal(steps);
+      expect(p.unchanged).to.have.length(unchanged);
+    });
+  }
+
+  it('builds the container spec: name, labels, env (product environment over the unit file), ports, restart policy, command', () => {
+    const p = plan({ product: 'shop', environment: { GREETING: 'env', EXTRA: 'x' }, units: [unit({ environment: { GREETING: 'unit', A: '1' }, command: ['run'] })], hosts: ['h1'] });
+    const step = p.steps[0]!;
+    if (step.kind !== 'start') throw new Error('expected a start');
+    expect(step.spec).to.deep.equal({
+      name: 'web-0-abcdef1-n0',
+      image: 'reg/web:abcdef1234',
+      labels: {
+        [LABELS.managed]: 'true',
+        [LABELS.cluster]: 'c1',
+        [LABELS.product]: 'shop',
+        [LABELS.unit]: 'web',
+        [LABELS.instance]: '0',
+        [LABELS.commit]: 'abcdef1234',
+        [LABELS.workflow]: 'wf',
+        [LABELS.ports]: '{"8080":45000}',
+      },
+      env: { GREETING: 'env', A: '1', EXTRA: 'x', OA_HOST_PORT_8080: '45000', OA_UNIT: 'web@0.service', OA_COMMIT: 'abcdef1234' },
+      ports: [{ container: 8080, host: 45000 }],
+      restartPolicy: 'unless-stopped',
+      command: ['run'],
+    });
+  });
+});
+
+describe('deployer core: cluster ports', () => {
+  it('takes the lowest free port from 45000 and reads what labels hold', () => {
+    const held = heldPorts([{ [LABELS.ports]: '{"80":45000,"81":45002}' }, { [LABELS.ports]: 'not json' }, {}]);
+    expect([allocatePort(held), allocatePort(held), allocatePort(held)]).to.deep.equal([45001, 45003, 45004]);
+    expect(portsOfLabels({ [LABELS.ports]: '{"80":"x","81":45009}' })).to.deep.equal({ 81: 45009 });
+    expect(portsOfLabels({ [LABELS.ports]: '[1]' })).to.deep.equal({});
+  });
+});
