@@ -448,6 +448,103 @@ docker_selftest() {
 }
 
 ########################################################################
+# 3b. Two more dockerd instances: three Docker hosts for the Deployer,
+# the FleetManager and the Overseer (issue 7).  Each has its own socket,
+# data root, exec root, pid file and bridge (a bridge made here with
+# `ip link add`, so none fights over docker0), iptables off: `-p` on
+# 127.0.0.1 goes through docker-proxy, which needs no NAT rule.  Host 3's
+# data root is a small tmpfs so a test can fill it to a chosen disk use.
+# All three share 127.0.0.1, so two hosts publishing one host port would
+# clash: a test artefact, which the per-cluster port allocation (ports
+# unique across a cluster) avoids anyway.  Host 2 is also the one the
+# tests reach over ssh:// (sshd above runs as root and can open its socket).
+########################################################################
+EXTRA_DOCKER_HOSTS=(2 3)
+SMALL_DISK_HOST=3
+SMALL_DISK_SIZE=512m
+
+extra_docker_sock() { echo "/run/oa-docker$1.sock"; }
+extra_docker_ok() { timeout 10 docker -H "unix://$(extra_docker_sock "$1")" info >/dev/null 2>&1; }
+
+extra_docker_bridge() { # N: bridge oa-brN with 172.31.N.1/24, made once
+  local br=oa-br$1 cidr=172.31.$1.1/24
+  ip link show "$br" >/dev/null 2>&1 || ip link add "$br" type bridge
+  ip -4 addr show dev "$br" | grep -q "inet $cidr" || ip addr add "$cidr" dev "$br"
+  ip link set "$br" up
+}
+
+start_extra_dockerd() { # N
+  local n=$1 dir=$STATE_DIR/docker$n sock pidfile
+  STEP="dockerd $n"
+  sock=$(extra_docker_sock "$n")
+  pidfile=$RUN_DIR/dockerd$n.pid
+  install -d -m 0711 "$dir" "$dir/data"
+  if [[ $n == "$SMALL_DISK_HOST" ]] && ! mountpoint -q "$dir/data"; then
+    mount -t tmpfs -o "size=$SMALL_DISK_SIZE,mode=0711" "oa-docker$n" "$dir/data" \
+      || die "cannot mount a $SMALL_DISK_SIZE tmpfs on $dir/data"
+  fi
+  extra_docker_ok "$n" && return 0
+  extra_docker_bridge "$n"
+  update_file "$dir/daemon.json" 0644 "{
+  \"ip\": \"127.0.0.1\",
+  \"ip-forward\": false,
+  \"ip-masq\": false,
+  \"iptables\": false,
+  \"bridge\": \"oa-br$n\",
+  \"insecure-registries\": [\"127.0.0.1:$REG_PORT\", \"127.0.0.1:$REG_AUTH_PORT\"],
+  \"log-driver\": \"json-file\",
+  \"log-opts\": {\"max-size\": \"10m\", \"max-file\": \"2\"}
+}"
+  if pid_alive "$pidfile" dockerd; then
+    log "dockerd $n (pid $(<"$pidfile")) is running but not answering yet; waiting"
+  else
+    rm -f "$pidfile" "/run/oa-docker$n.pid"
+    log "starting dockerd $n on $sock (log $LOG_DIR/dockerd$n.log)"
+    spawn "$pidfile" "$LOG_DIR/dockerd$n.log" \
+      dockerd --host "unix://$sock" --config-file "$dir/daemon.json" --data-root "$dir/data" \
+        --exec-root "/run/oa-docker$n" --pidfile "/run/oa-docker$n.pid"
+  fi
+  wait_for 90 "dockerd $n" extra_docker_ok "$n" \
+    || { tail_log "$LOG_DIR/dockerd$n.log" 40; die "dockerd $n did not come up (see $LOG_DIR/dockerd$n.log)"; }
+}
+
+load_extra_base_image() { # N: the offline base image, copied from the first host
+  local d=(docker -H "unix://$(extra_docker_sock "$1")")
+  STEP="base image on dockerd $1"
+  [[ $("${d[@]}" image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null) == $(docker image inspect -f '{{.Id}}' "$BASE_IMAGE") ]] && return 0
+  log "loading $BASE_IMAGE into dockerd $1"
+  docker save "$BASE_IMAGE" | "${d[@]}" load >&2 || die "cannot load $BASE_IMAGE into dockerd $1"
+}
+
+extra_docker_selftest() { # N: a published port answers on 127.0.0.1
+  local n=$1 d=(docker -H "unix://$(extra_docker_sock "$1")") port=39090 name=oa-dev-selftest-httpd
+  STEP="dockerd $n self-test"
+  while ss -Htln "sport = :$port" | grep -q .; do port=$((port + 1)); done
+  "${d[@]}" rm -f "$name" >/dev/null 2>&1 || true
+  timeout 60 "${d[@]}" run -d --name "$name" -p "127.0.0.1:$port:8080" "$BASE_IMAGE" \
+    sh -c "mkdir -p /www && echo oa-$n >/www/index.html && exec httpd -f -p 8080 -h /www" >/dev/null 2>&1 \
+    || die "could not start a busybox httpd container on dockerd $n"
+  if ! wait_for 20 "httpd of dockerd $n on 127.0.0.1:$port" \
+       bash -c "curl -fsS --max-time 2 http://127.0.0.1:$port/ | grep -qx oa-$n"; then
+    "${d[@]}" rm -f "$name" >/dev/null 2>&1 || true
+    die "a port published by dockerd $n does not answer on 127.0.0.1:$port"
+  fi
+  "${d[@]}" rm -f "$name" >/dev/null
+  log "self-test: dockerd $n runs containers and publishes ports"
+}
+
+start_extra_dockerds() {
+  local n started
+  for n in "${EXTRA_DOCKER_HOSTS[@]}"; do
+    started=0
+    extra_docker_ok "$n" || started=1
+    start_extra_dockerd "$n"
+    load_extra_base_image "$n"
+    if ((started)) || [[ $SELFTEST == 1 ]]; then extra_docker_selftest "$n"; fi
+  done
+}
+
+########################################################################
 # 4. docker-registry x2
 ########################################################################
 registry_ok() { # PORT [curl auth args...]
@@ -629,6 +726,7 @@ main() {
   start_dockerd
   build_base_image
   if ((DOCKER_STARTED || IMAGE_BUILT)) || [[ $SELFTEST == 1 ]]; then docker_selftest; fi
+  start_extra_dockerds
   start_registries
   if ((DOCKER_STARTED || IMAGE_BUILT || REGISTRY_STARTED)) || [[ $SELFTEST == 1 ]]; then registry_selftest; fi
   start_sshd
@@ -655,3 +753,7 @@ emit OA_TEST_SSH_HOST 127.0.0.1
 emit OA_TEST_SSH_PORT "$SSH_PORT"
 emit OA_TEST_SSH_USER root
 emit OA_TEST_SSH_KEY "$SSH_KEY"
+emit OA_TEST_DOCKER_HOSTS "$DOCKER_HOST$(printf ',unix://%s' "$(extra_docker_sock 2)" "$(extra_docker_sock 3)")"
+emit OA_TEST_DOCKER_SSH_SOCKET "$(extra_docker_sock 2)"
+emit OA_TEST_DOCKER_SMALL_DISK_HOST "unix://$(extra_docker_sock "$SMALL_DISK_HOST")"
+emit OA_TEST_DOCKER_SMALL_DISK_DIR "$STATE_DIR/docker$SMALL_DISK_HOST/data"

@@ -1,5 +1,7 @@
 import { benchActors } from './actors.bench.js';
+import { benchDeployer } from './deployer.bench.js';
 import { benchManager } from './manager.bench.js';
+import { benchOrchestrator } from './orchestrator.bench.js';
 import { formatResults, type BenchResult } from './report.js';
 import { benchTransport } from './transport.bench.js';
 
@@ -11,5 +13,8 @@ else process.stderr.write('!!!!! SKIPPED transport benchmarks: AMQP_URL is not s
 const databaseUrl = process.env.DATABASE_URL;
 if (databaseUrl) results.push(...(await benchManager(databaseUrl)));
 else process.stderr.write('!!!!! SKIPPED Manager HTTP benchmark: DATABASE_URL is not set (eval "$(bash deploy/dev-services.sh)")\n');
+if (process.env.OA_TEST_DOCKER_HOSTS) results.push(...(await benchDeployer()));
+else process.stderr.write('!!!!! SKIPPED Deployer benchmarks: OA_TEST_DOCKER_HOSTS is not set (eval "$(bash deploy/dev-services.sh)")\n');
+results.push(...(await benchOrchestrator(databaseUrl)));
 process.stdout.write(`${formatResults(results)}\n`);
 process.exit(0);

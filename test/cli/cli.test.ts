@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import { stat, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { configDir, liveManager, runCli, stopCliProcesses, type CliResult } from './harness.js';
+import { closedPort } from '../http/client/fake-manager.js';
+
+/** The `openaperture` command as a user runs it (a subprocess of node bin/openaperture.mjs) against the real Manager. */
+
+/** A failure as the CLI must print it: exactly one line, `openaperture: ...`, no stack, and a non-zero exit. */
+function expectOneLineFailure(r: CliResult, pattern: RegExp): void {
+  expect(r.code, r.stderr).to.not.equal(0);
+  expect(r.stdout).to.equal('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).to.have.length(1);
+  expect(lines[0]).to.match(/^openaperture: /);
+  expect(lines[0]).to.match(pattern);
+}
+
+function expectOk(r: CliResult): string {
+  expect(r.code, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).to.equal(0);
+  return r.stdout;
+}
+
+describe('openaperture CLI against the real Manager', function () {
+  this.timeout(120_000);
+  const manager = liveManager();
+  const config = configDir();
+  const cli = (...args: string[]) => runCli(args, { env: { OA_CONFIG_DIR: config() } });
+  after(stopCliProcesses);
+  const json = async (...args: string[]): Promise<unknown> => JSON.parse(expectOk(await cli('--json', ...args))) as unknown;
+
+  before(async () => {
+    const { clientId, clientSecret } = await manager().addClient('admin');
+    expectOk(await cli('login', '--url', `${manager().baseUrl}/`, '--client-id', clientId, '--client-secret', clientSecret));
+  });
+
+  describe('login', () => {
+    it('stores the URL and a token in credentials.json, readable by its owner only', async () => {
+      const path = join(config(), 'credentials.json');
+      expect((await stat(path)).mode & 0o777).to.equal(0o600);
+      const stored = JSON.parse(await readFile(path, 'utf8')) as Record<string, string>;
+      expect(stored.url).to.equal(manager().baseUrl);
+      expect(stored.token).to.match(/^ey/);
+      expect(Date.parse(stored.expires_at ?? '')).to.be.greaterThan(Date.now());
+    });
+
+    it('later commands use the stored token', async () => {
+      expect(await json('clusters', 'list')).to.be.an('array');
+    });
+
+    it('refuses wrong credentials, a bad URL and a Manager that is not there, each in one line', async () => {
+      const url = manager().baseUrl;
+      const port = await closedPort();
+      const [wrong, bad, absent] = await Promise.all([
+        cli('login', '--url', url, '--client-id', 'nobody', '--client-secret', 'wrong'),
+        cli('login', '--url', 'localhost:4000', '--client-id', 'a', '--client-secret', 'b'),
+        cli('login', '--url', `http://127.0.0.1:${port}`, '--client-id', 'a', '--client-secret', 'b'),
+      ]);
+      expectOneLineFailure(wrong, /the Manager at http:\/\/127\.0\.0\.1:\d+ refused client "nobody"/);
+      expectOneLineFailure(bad, /--url: expected an http\(s\) URL/);
+      expectOneLineFailure(absent, new RegExp(`cannot reach the Manager at http://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
+    });
+
+    it('a command without a login says how to log in', async () => {
+      const r = await runCli(['clusters', 'list'], { env: { OA_CONFIG_DIR: join(config(), 'nobody-here') } });
+      expectOneLineFailure(r, /not logged in: run openaperture login --url URL/);
+    });
+
+    it('an expired or revoked token says to log in again', async () => {
+      const stale = join(config(), 'stale');
+      await mkdir(stale, { recursive: true });
+      const stored = JSON.parse(await readFile(join(config(), 'credentials.json'), 'utf8')) as Record<string, string>;
+      await writeFile(join(stale, 'credentials.json'), JSON.stringify({ ...stored, expires_at: '2020-01-01T00:00:00.000Z' }));
+      expectOneLineFailure(await runCli(['clusters', 'list'], { env: { OA_CONFIG_DIR: stale } }), /expired at 2020-01-01T00:00:00\.000Z; log in again/);
+      await writeFile(join(stale, 'credentials.json'), JSON.stringify({ ...stored, token: 'forged.token.value' }));
+      expectOneLineFailure(await runCli(['clusters', 'list'], { env: { OA_CONFIG_DIR: stale } }), /the Manager refused the token \(expired or revoked\): run openaperture login/);
+    });
+
+    it('MANAGER_URL and OAUTH_CLIENT_ID/SECRET work without a login (CI)', async () => {
+      const { clientId, clientSecret } = await manager().addClient('viewer');
+      const env = { OA_CONFIG_DIR: join(config(), 'nobody-here'), MANAGER_URL: manager().baseUrl, OAUTH_CLIENT_ID: clientId, OAUTH_CLIENT_SECRET: clientSecret };
+      expect(JSON.parse(expectOk(await runCli(['--json', 'clusters', 'list'], { env })))).to.be.an('array');
+    });
+
+    it('a role too low for a route is named, in one line', async () => {
+      const { clientId, clientSecret } = await manager().addClient('viewer');
+      const dir = join(config(), 'viewer');
+      expectOk(await runCli(['login', '--url', manager().baseUrl, '--client-id', clientId, '--client-secret', clientSecret], { env: { OA_CONFIG_DIR: dir } }));
+      expectOneLineFailure(await runCli(['clusters', 'add', 'viewer-made'], { env: { OA_CONFIG_DIR: dir } }), /^openaperture: not allowed: .*POST \/clusters needs a higher role/);
+    });
+  });
+
+  describe('clusters and hosts', () => {
+    it('add, list and remove a cluster', async () => {
+      expect(expectOk(await cli('clusters', 'add', 'cli-c1', '--name', 'CLI one', '--allow-builds'))).to.equal('cluster cli-c1 added\n');
+      const listed = (await json('clusters', 'list')) as Array<Record<string, unknown>>;
+      expect(listed.find((c) => c.etcd_token === 'cli-c1')).to.include({ name: 'CLI one', allow_docker_builds: true });
+      expect(expectOk(await cli('clusters', 'list'))).to.match(/^TOKEN\s+NAME\s+EXCHANGE\s+BUILDS\n(.*\n)*cli-c1\s+CLI one\s+-\s+yes$/m);
+      expectOk(await cli('clusters', 'remove', 'cli-c1'));
+      expect(expectOk(await cli('clusters', 'list'))).to.not.match(/^cli-c1 /m);
+    });
+
+    it('add, list and remove a host', async () => {
+      expectOk(await cli('clusters', 'add', 'cli-c2'));
+      expectOk(await cli('hosts', 'add', 'cli-c2', 'h1', 'unix:///var/run/docker.sock', '--label', 'zone=a', '--label', 'disk=ssd'));
+      expect(expectOk(await cli('hosts', 'list', 'cli-c2'))).to.match(/^h1\s+unix:\/\/\/var\/run\/docker\.sock\s+active\s+zone=a,disk=ssd$/m);
+      expectOk(await cli('hosts', 'remove', 'cli-c2', 'h1'));
+      expect(expectOk(await cli('hosts', 'list', 'cli-c2'))).to.equal('no hosts in cluster cli-c2\n');
+    });
+
+    it('an unknown cluster or host, a bad Docker URL and a taken token are one line each', async () => {
+      expectOk(await cli('clusters', 'add', 'cli-c3'));
+      const [hosts, remove, addHost, removeHost, badUrl, taken, badLabel] = await Promise.all([
+        cli('hosts', 'list', 'nope'),
+        cli('clusters', 'remove', 'nope'),
+        cli('hosts', 'add', 'nope', 'h', 'unix:///var/run/docker.sock'),
+        cli('hosts', 'remove', 'cli-c3', 'ghost'),
+        cli('hosts', 'add', 'cli-c3', 'h', 'ftp://somewhere'),
+        cli('clusters', 'add', 'cli-c3'),
+        cli('hosts', 'add', 'cli-c3', 'h', 'unix:///var/run/docker.sock', '--label', 'novalue'),
+      ]);
+      for (const r of [hosts, remove, addHost]) expectOneLineFailure(r, /no cluster "nope" \(see: openaperture clusters list\)/);
+      expectOneLineFailure(removeHost, /no host "ghost" in cluster "cli-c3"/);
+      expectOneLineFailure(badUrl, /docker_url: scheme ftp is not supported/);
+      expectOneLineFailure(taken, /already exists.*\(POST \/clusters answered 409\)/);
+      expectOneLineFailure(badLabel, /--label: expected key=value \(got "novalue"\)/);
+    });
+  });
+
+  describe('workflows and events', () => {
+    async function createWorkflow(repo: string): Promise<string> {
+      const res = await fetch(`${manager().baseUrl}/workflows`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${manager().adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ deployment_repo: repo, milestones: ['build', 'deploy'] }),
+      });
+      expect(res.status).to.equal(201);
+      return (res.headers.get('location') ?? '').split('/').pop() ?? '';
+    }
+
+    it('list and show a workflow', async () => {
+      const id = await createWorkflow('org/listed_docker');
+      expect(expectOk(await cli('workflow', 'list', '--repo', 'org/listed_docker'))).to.match(new RegExp(`^${id}\\s+org/listed_docker\\s+created\\s+-\\s+\\S+$`, 'm'));
+      const shown = expectOk(await cli('workflow', 'show', id));
+      expect(shown).to.match(new RegExp(`^id:\\s+${id}$`, 'm'));
+      expect(shown).to.match(/^status:\s+created$/m);
+      expect(shown).to.match(/^milestones:\s+build, deploy$/m);
+    });
+
+    it('cancel a workflow, once', async () => {
+      const id = await createWorkflow('org/cancelled_docker');
+      expect(expectOk(await cli('workflow', 'cancel', id))).to.equal(`workflow ${id} cancelled\n`);
+      expect(expectOk(await cli('workflow', 'show', id))).to.match(/^status:\s+failed$/m);
+      expectOneLineFailure(await cli('workflow', 'cancel', id), new RegExp(`workflow ${id} was not cancelled: Workflow has already completed`));
+    });
+
+    it('run --no-follow starts a workflow and returns', async () => {
+      const out = expectOk(await cli('workflow', 'run', 'org/queued_docker', '--milestones', 'deploy', '--no-follow'));
+      const id = /^workflow (\S+) created: org\/queued_docker \[deploy\]$/m.exec(out)?.[1] ?? '';
+      expect(out).to.include(`workflow ${id} queued; follow it with: openaperture workflow show ${id}`);
+      const shown = expectOk(await cli('workflow', 'show', id));
+      expect(shown).to.match(/^status:\s+queued$/m);
+      // The Manager puts `config` first when neither build nor config is asked for (reference §3.4).
+      expect(shown).to.match(/^milestones:\s+config, deploy$/m);
+    });
+
+    it('an unknown workflow, and bad options, are one line each', async () => {
+      const [show, lookback, milestones] = await Promise.all([
+        cli('workflow', 'show', '00000000-0000-4000-8000-000000000000'),
+        cli('workflow', 'list', '--lookback', 'soon'),
+        cli('workflow', 'run', 'org/x_docker', '--milestones', 'build,ship'),
+      ]);
+      expectOneLineFailure(show, /no workflow 00000000-0000-4000-8000-000000000000/);
+      expectOneLineFailure(lookback, /--lookback: expected a whole number \(got "soon"\)/);
+      expectOneLineFailure(milestones, /--milestones: unknown milestone "ship"/);
+    });
+
+    it('lists system events', async () => {
+      const posted = await manager().call('POST', '/system_events', { type: 'cli_test', severity: 'warning', message: 'seen by the CLI' });
+      expect(posted.status).to.equal(201);
+      expect(expectOk(await cli('events'))).to.match(/^\d+\s+warning\s+cli_test\s+seen by the CLI\s+\S+$/m);
+    });
+  });
+
+  describe('usage', () => {
+    it('an unknown command is one line; --debug shows the stack of a failure', async () => {
+      const [unknown, debug] = await Promise.all([cli('clusterz'), runCli(['--debug', 'clusters', 'list'], { env: { OA_CONFIG_DIR: join(config(), 'nobody-here') } })]);
+      expectOneLineFailure(unknown, /unknown command 'clusterz' \(Did you mean clusters\?\)/);
+      expect(debug.code).to.equal(1);
+      expect(debug.stderr).to.match(/^openaperture: CliError: not logged in[^\n]*\n\s+at /);
+    });
+  });
+});
