@@ -3,6 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import Koa from 'koa';
+import compose from 'koa-compose';
 import type { Database } from './database.js';
 import { bearerToken, roleAllows, type Principal, type TokenIssuer } from './auth.js';
 import { errorReply, ForbiddenError, UnauthorizedError } from './errors.js';
@@ -38,10 +39,10 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   );
 }
 
-async function authenticate<D extends BaseDeps>(deps: D, header: string | undefined, em: Call<D>['em']): Promise<Principal> {
+async function authenticate<D extends BaseDeps>(deps: D, header: string | undefined, em: () => EntityManager): Promise<Principal> {
   const token = bearerToken(header);
   if (token === undefined) throw new UnauthorizedError('no bearer token');
-  const principal = (await deps.tokens.verify(token)) ?? (await deps.externalAuth?.(token, { em }));
+  const principal = (await deps.tokens.verify(token)) ?? (await deps.externalAuth?.(token, { em: em() }));
   if (principal === undefined) throw new UnauthorizedError('token not valid');
   return principal;
 }
@@ -71,9 +72,12 @@ function respond(ctx: Koa.Context, result: RouteResult): void {
 
 function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>): void {
   router[route.method](route.path, async (ctx) => {
-    const fork = deps.db.fork();
+    // The unit of work and the route's logger are made when first used: the busiest reads need neither.
+    let fork: EntityManager | undefined;
+    const em = () => (fork ??= deps.db.fork());
+    let routeLog: Logger | undefined;
     const principal: Principal =
-      route.access === 'public' ? { subject: 'anonymous', role: 'viewer', kind: 'client' } : await authenticate(deps, ctx.get('authorization') || undefined, fork);
+      route.access === 'public' ? { subject: 'anonymous', role: 'viewer', kind: 'client' } : await authenticate(deps, ctx.get('authorization') || undefined, em);
     if (route.access !== 'public' && !roleAllows(principal.role, route.access)) {
       throw new ForbiddenError(`role ${principal.role} may not ${route.summary.toLowerCase()} (needs ${route.access})`);
     }
@@ -82,34 +86,45 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
       query: parsePart(route.query, ctx.query, route.item, 'query'),
       body: parsePart(route.body, (ctx.request as { body?: unknown }).body, route.item, 'body'),
     };
-    const log = deps.log.child({ route: `${route.method.toUpperCase()} ${route.path}`, subject: principal.subject });
+    const callWith = (transactional?: EntityManager): Call<D> => ({
+      get em() {
+        return transactional ?? em();
+      },
+      get log() {
+        return (routeLog ??= deps.log.child({ route: `${route.method.toUpperCase()} ${route.path}`, subject: principal.subject }));
+      },
+      principal,
+      deps,
+    });
     if (route.method === 'get') {
-      respond(ctx, await route.handle(input, { em: fork, principal, log, deps }));
+      respond(ctx, await route.handle(input, callWith()));
       return;
     }
+    // Inserted directly, in the route's transaction: no entity to track for a row nobody reads back here.
     const audit = (em: EntityManager, outcome: RouteResult) => {
       const params = input.params as Record<string, unknown>;
       const targetId = params.id ?? Object.values(params)[0] ?? ('location' in outcome && outcome.location ? outcome.location.split('/').pop() : undefined);
-      em.create(AuditEventSchema, {
+      return em.insert(AuditEventSchema, {
         actor: principal.subject,
         actor_role: principal.role,
         action: `${route.method.toUpperCase()} ${route.path}`,
         target_type: route.item,
         target_id: targetId === undefined ? null : String(targetId),
         diff: input.body === undefined ? null : JSON.stringify(redactSecrets(input.body)),
+        inserted_at: new Date(),
       });
     };
     // A change another component makes (a restart through the FleetManager) holds no transaction while it waits:
     // that component calls back into the Manager, and the embedded database has one connection. Audited after.
     const result = route.remote
-      ? await route.handle(input, { em: fork, principal, log, deps }).then(async (outcome) => {
-          audit(fork, outcome);
-          await fork.flush();
+      ? await route.handle(input, callWith()).then(async (outcome) => {
+          await em().flush();
+          await audit(em(), outcome);
           return outcome;
         })
-      : await fork.transactional(async (em) => {
-          const outcome = await route.handle(input, { em, principal, log, deps });
-          audit(em, outcome);
+      : await em().transactional(async (inTransaction) => {
+          const outcome = await route.handle(input, callWith(inTransaction));
+          await audit(inTransaction, outcome);
           return outcome;
         });
     respond(ctx, result);
@@ -119,14 +134,24 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
 /** The Manager's REST API (design §6): every route, the OpenAPI document, errors as `{"errors":[{"message"}]}`. */
 export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<AnyRoute<D>>): Koa {
   const app = new Koa();
-  const router = new Router();
+  // One router per first path segment (`workflows`, `clusters`, ...): a router tries every one of its routes on every
+  // request, and with all of them in one router matching cost more than the rest of a `GET /workflows/:id`.
+  const routers = new Map<string, Router>();
+  const routerOf = (path: string): Router => {
+    const segment = firstSegment(path);
+    const existing = routers.get(segment);
+    if (existing) return existing;
+    const created = new Router();
+    routers.set(segment, created);
+    return created;
+  };
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   for (const route of routes) {
-    mount(router, deps, route);
+    mount(routerOf(route.path), deps, route);
     documentRoute(registry, route);
   }
-  router.get('/openapi.json', (ctx) => {
+  routerOf('/openapi.json').get('/openapi.json', (ctx) => {
     ctx.body = new OpenApiGeneratorV31(registry.definitions).generateDocument({
       openapi: '3.1.0',
       info: { title: 'OpenAperture Manager', version: '1' },
@@ -161,7 +186,15 @@ export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<Any
     if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.log.error({ err }, 'response failed');
   });
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', formLimit: '64kb', encoding: 'utf-8' }));
-  app.use(router.routes());
-  app.use(router.allowedMethods());
+  const dispatch = new Map([...routers].map(([segment, router]) => [segment, compose<Koa.ParameterizedContext>([router.routes() as Koa.Middleware, router.allowedMethods() as Koa.Middleware])]));
+  app.use((ctx, next) => (dispatch.get(firstSegment(ctx.path)) ?? passOn)(ctx, next));
   return app;
+}
+
+const passOn: Koa.Middleware = (_ctx, next) => next();
+
+/** `workflows` of `/workflows/:id`; a route's first segment is always literal. */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end === -1 ? path.slice(1) : path.slice(1, end);
 }
