@@ -3,11 +3,12 @@
  * other files of runtime/docker are the only code that sees dockerode; components use the typed operations built on
  * `DockerHost.call` (images.ts, containers.ts), never the client itself.
  *
- * Over ssh, one SSH connection per host is kept and every API request is a new channel on it (a stream-local
- * forward to the remote Docker socket), so a call costs no SSH handshake; docker-modem's own ssh mode makes a new
- * connection per request. A dropped connection is re-made on the next call.
+ * Over ssh, one SSH connection per host is kept and API requests run on its channels (stream-local forwards to the
+ * remote Docker socket), each kept open for the next request, so a call costs no SSH handshake and usually no channel
+ * opening; docker-modem's own ssh mode makes a new connection per request. A dropped connection is re-made on the
+ * next call.
  */
-import { Agent, type AgentOptions } from 'node:http';
+import { Agent, type AgentOptions, type ClientRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
@@ -118,6 +119,39 @@ interface SshTunnel {
   close(): void;
 }
 
+/** How long a channel with no request open stays for the next one. */
+const IDLE_CHANNEL_MS = 15_000;
+
+/**
+ * An http.Agent whose connections are channels of one SSH connection, kept open between requests (HTTP keep-alive
+ * to the Docker socket): a call then costs neither a handshake nor a channel opening. A channel is not a TCP socket,
+ * so the socket-only parts of keep-alive (TCP keep-alive, ref/unref, socket timeouts) are replaced by a timer that
+ * closes a channel left idle for IDLE_CHANNEL_MS; upgraded (attach) and unfinished streams are never reused by Node.
+ */
+class SshChannelAgent extends Agent {
+  readonly #idle = new WeakMap<Duplex, NodeJS.Timeout>();
+
+  constructor(private readonly open: (callback: (err: Error | null, stream?: Duplex) => void) => void) {
+    super({ keepAlive: true } satisfies AgentOptions);
+  }
+
+  override createConnection(_options: unknown, callback: (err: Error | null, stream?: Duplex) => void): undefined {
+    this.open(callback);
+    return undefined;
+  }
+
+  override keepSocketAlive(socket: Duplex): boolean {
+    this.#idle.set(socket, setTimeout(() => socket.destroy(), IDLE_CHANNEL_MS).unref());
+    return true;
+  }
+
+  override reuseSocket(socket: Duplex, request: ClientRequest): void {
+    clearTimeout(this.#idle.get(socket));
+    this.#idle.delete(socket);
+    request.reusedSocket = true;
+  }
+}
+
 /** An http.Agent whose connections are channels of one kept SSH connection. */
 function sshTunnel(spec: DockerHostSpec, url: URL, remoteSocket: string): SshTunnel {
   const config: ConnectConfig = {
@@ -150,14 +184,12 @@ function sshTunnel(spec: DockerHostSpec, url: URL, remoteSocket: string): SshTun
     });
     return ready;
   };
-  const agent = new Agent({ keepAlive: false } satisfies AgentOptions);
-  agent.createConnection = ((_options: unknown, callback: (err: Error | null, stream?: Duplex) => void) => {
+  const agent = new SshChannelAgent((callback) =>
     connect().then(
       (client) => client.openssh_forwardOutStreamLocal(remoteSocket, (err, channel) => (err ? callback(err) : callback(null, channel))),
       (err: Error) => callback(err),
-    );
-    return undefined;
-  }) as unknown as Agent['createConnection'];
+    ),
+  );
   return {
     agent,
     close() {

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dockerHost, isDockerHostError, type DockerHost, type DockerHostError } from '../../../runtime/docker/host.js';
 import { connect, needsDockerHosts, threeHosts, type TestHost } from '../../helpers/docker-hosts.js';
 import { rejectionOf } from '../../helpers/wait.js';
@@ -68,6 +71,32 @@ describe('runtime/docker/host: one Docker host over unix:// and ssh://', functio
       await h.close();
       r.drop();
       await r.close();
+    }
+  });
+
+  it('keeps a channel open for the next request: sequential calls reach the remote socket over one connection', async () => {
+    // A unix-socket relay in front of the daemon counts the connections sshd makes to it: one per channel.
+    const dir = mkdtempSync(join(tmpdir(), 'oa-sock-'));
+    const path = join(dir, 'docker.sock');
+    let accepted = 0;
+    const server = createServer((inbound) => {
+      accepted += 1;
+      const outbound = tcpConnect({ path: hosts[1]!.options.remoteSocket! });
+      for (const s of [inbound, outbound]) s.on('error', () => s.destroy());
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const h = dockerHost(hosts[1]!.spec, { ...hosts[1]!.options, remoteSocket: path });
+    try {
+      for (let i = 0; i < 10; i += 1) await version(h);
+      expect(accepted, 'channels opened for 10 sequential calls').to.equal(1);
+      const parallel = await Promise.all(Array.from({ length: 4 }, () => version(h)));
+      expect(parallel).to.have.length(4);
+      expect(accepted, 'at most one more channel per call in flight').to.be.at.most(4);
+    } finally {
+      await h.close();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
