@@ -124,32 +124,46 @@ const IDLE_CHANNEL_MS = 15_000;
 
 /**
  * An http.Agent whose connections are channels of one SSH connection, kept open between requests (HTTP keep-alive
- * to the Docker socket): a call then costs neither a handshake nor a channel opening. A channel is not a TCP socket,
- * so the socket-only parts of keep-alive (TCP keep-alive, ref/unref, socket timeouts) are replaced by a timer that
- * closes a channel left idle for IDLE_CHANNEL_MS; upgraded (attach) and unfinished streams are never reused by Node.
+ * to the Docker socket): a call then costs neither a handshake nor a channel opening. Node closes a kept channel
+ * left idle for IDLE_CHANNEL_MS; upgraded (attach) and unfinished streams are never reused.
  */
 class SshChannelAgent extends Agent {
-  readonly #idle = new WeakMap<Duplex, NodeJS.Timeout>();
-
   constructor(private readonly open: (callback: (err: Error | null, stream?: Duplex) => void) => void) {
-    super({ keepAlive: true } satisfies AgentOptions);
+    super({ keepAlive: true, timeout: IDLE_CHANNEL_MS } satisfies AgentOptions);
   }
 
   override createConnection(_options: unknown, callback: (err: Error | null, stream?: Duplex) => void): undefined {
-    this.open(callback);
+    this.open((err, channel) => callback(err, channel === undefined ? undefined : asAgentSocket(channel)));
     return undefined;
   }
 
-  override keepSocketAlive(socket: Duplex): boolean {
-    this.#idle.set(socket, setTimeout(() => socket.destroy(), IDLE_CHANNEL_MS).unref());
-    return true;
-  }
-
   override reuseSocket(socket: Duplex, request: ClientRequest): void {
-    clearTimeout(this.#idle.get(socket));
-    this.#idle.delete(socket);
-    request.reusedSocket = true;
+    super.reuseSocket(socket, request);
+    // The idle timer is for a kept channel only: a request in progress has its own deadline (DockerHost.call).
+    (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(0);
   }
+}
+
+/**
+ * A channel with what the agent asks of a kept socket: TCP keep-alive and ref/unref mean nothing for a channel (the
+ * SSH connection has its own keep-alive), and the timeout is an idle timer the agent arms when the channel is free.
+ */
+function asAgentSocket(channel: Duplex): Duplex {
+  let timer: NodeJS.Timeout | undefined;
+  channel.once('close', () => clearTimeout(timer));
+  const kept = Object.assign(channel, {
+    timeout: 0,
+    setKeepAlive: () => kept,
+    ref: () => kept,
+    unref: () => kept,
+    setTimeout(ms: number) {
+      clearTimeout(timer);
+      kept.timeout = ms;
+      timer = ms > 0 ? setTimeout(() => channel.emit('timeout'), ms).unref() : undefined;
+      return kept;
+    },
+  });
+  return kept;
 }
 
 /** An http.Agent whose connections are channels of one kept SSH connection. */

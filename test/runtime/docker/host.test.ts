@@ -87,13 +87,19 @@ describe('runtime/docker/host: one Docker host over unix:// and ssh://', functio
     });
     await new Promise<void>((resolve) => server.listen(path, resolve));
     const h = dockerHost(hosts[1]!.spec, { ...hosts[1]!.options, remoteSocket: path });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
     try {
-      for (let i = 0; i < 10; i += 1) await version(h);
-      expect(accepted, 'channels opened for 10 sequential calls').to.equal(1);
+      for (let i = 0; i < 30; i += 1) await version(h);
+      expect(accepted, 'channels opened for 30 sequential calls').to.equal(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.name), 'no listener piles up on the kept channel').to.deep.equal([]);
       const parallel = await Promise.all(Array.from({ length: 4 }, () => version(h)));
       expect(parallel).to.have.length(4);
       expect(accepted, 'at most one more channel per call in flight').to.be.at.most(4);
     } finally {
+      process.off('warning', onWarning);
       await h.close();
       server.close();
       rmSync(dir, { recursive: true, force: true });
