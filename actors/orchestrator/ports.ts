@@ -5,11 +5,12 @@ import type { DispatchTarget, WorkerMilestone } from './core/dispatch.js';
 import type { PersistedWorkflow } from './core/persisted.js';
 import type { MachineSettings, SavedFields } from './core/state.js';
 import type { OrchestrationRequest } from './messages.js';
+import { batchedSaves } from './save-batcher.js';
 import type { ResolveTarget } from './targets.js';
 
 /**
  * What a workflow actor does I/O with: the orchestrator builds one set per process and hands it to every workflow
- * actor, so ten thousand workflows share one Manager client (one token) and one transport.
+ * actor, so ten thousand workflows share one Manager client (one token), one transport, and batched saves.
  */
 export interface WorkflowPorts {
   readonly settings: MachineSettings;
@@ -41,7 +42,7 @@ export function workflowPorts(deps: {
     settings: deps.settings,
     log: deps.log,
     load: (id) => manager.workflows.get(id),
-    save: (id, fields) => manager.workflows.update(id, fields),
+    save: batchedSaves((updates) => manager.workflows.updateMany(updates)),
     resolve: deps.resolve,
     publish: (to, type, payload) => transport.publish(to, type, payload),
     newId: deps.newId,

@@ -59,6 +59,8 @@ export type Workflow = z.infer<typeof Workflow>;
 /** The 202 body of `POST /workflows/:id/execute`: what was queued. */
 export const ExecuteReply = z.object({ id: z.uuid(), execute_options: ExecuteOptions, execute_requested_at: timestamp });
 
+export const UpdateManyReply = z.object({ updated: z.array(z.uuid()), not_found: z.array(z.uuid()) });
+
 export const SystemEvent = z.object({
   id,
   type: z.string(),

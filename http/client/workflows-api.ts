@@ -1,6 +1,6 @@
 import { bodyOf, createdId, expectStatus, fetchOne, fetchPage, type Page, type PageWindow } from './replies.js';
 import { messagesOf, type ManagerHttp } from './requests.js';
-import { ExecuteReply, Workflow, type ExecuteOptions } from './schemas.js';
+import { ExecuteReply, UpdateManyReply, Workflow, type ExecuteOptions } from './schemas.js';
 
 /** Workflows (reference §3.4): what the orchestrator, the builder and the deployer read and write. */
 
@@ -58,6 +58,11 @@ export type ExecuteOutcome =
   | { readonly queued: true; readonly execute_options: ExecuteOptions; readonly execute_requested_at: string }
   | { readonly queued: false; readonly reason: string };
 
+export interface UpdateManyOutcome {
+  readonly updated: readonly string[];
+  readonly not_found: readonly string[];
+}
+
 export type CancelOutcome = { readonly cancelled: true } | { readonly cancelled: false; readonly reason: string };
 
 export interface WorkflowsApi {
@@ -69,6 +74,8 @@ export interface WorkflowsApi {
   create(fields: WorkflowFields): Promise<string>;
   /** Sets the given columns only; an absent `workflow_completed` is left alone (reference §10.1 item 5, fixed). */
   update(id: string, fields: WorkflowUpdate): Promise<void>;
+  /** Many updates in one request and one transaction (`PUT /workflows`); unknown ids come back in `not_found`. */
+  updateMany(updates: ReadonlyArray<WorkflowUpdate & { readonly id: string }>): Promise<UpdateManyOutcome>;
   /** Queues the workflow for the orchestrator; resolves once the Manager's broker has the request. */
   execute(id: string, options?: ExecuteRequest): Promise<ExecuteOutcome>;
   /** Fails the workflow at once and tells the orchestrator. */
@@ -89,6 +96,9 @@ export function workflowsApi(http: ManagerHttp): WorkflowsApi {
     },
     async update(id, fields) {
       expectStatus(await http.send({ method: 'PUT', path: '/workflows/:id', ...byId(id), body: fields }), 204);
+    },
+    async updateMany(updates) {
+      return bodyOf(expectStatus(await http.send({ method: 'PUT', path: '/workflows', body: { workflows: updates } }), 200), UpdateManyReply);
     },
     async execute(id, options = {}) {
       const reply = await http.send({ method: 'POST', path: '/workflows/:id/execute', ...byId(id), body: options });

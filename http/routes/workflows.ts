@@ -77,6 +77,21 @@ const WorkflowBody = z.strictObject({
 type WorkflowBody = z.infer<typeof WorkflowBody>;
 /** PUT may also clear `execute_requested_at` (only to null), which is how a workflow is made executable again. */
 const UpdateBody = WorkflowBody.extend({ execute_requested_at: z.null().optional() });
+/** Most workflows one `PUT /workflows` updates. */
+export const MAX_WORKFLOWS_PER_UPDATE = 500;
+const UpdateManyBody = z.strictObject({
+  workflows: z
+    .array(UpdateBody.extend({ id: z.uuid('must be a workflow uuid') }))
+    .min(1, 'must name at least one workflow')
+    .max(MAX_WORKFLOWS_PER_UPDATE, `must name at most ${MAX_WORKFLOWS_PER_UPDATE} workflows`)
+    .superRefine((items, ctx) => {
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `workflow ${item.id} is named twice` });
+        seen.add(item.id);
+      });
+    }),
+});
 
 const ListQuery = PageQuery.extend({
   lookback: z.coerce.number<string>().int().min(-1_000_000).max(1_000_000).default(24),
@@ -198,6 +213,31 @@ const update = defineRoute<WorkflowDeps, z.infer<typeof IdParams>, Record<string
   },
 });
 
+/**
+ * Many updates in one request and one transaction, each exactly as `PUT /workflows/:id` (not in the original): an
+ * orchestrator saves the transitions of all its running workflows together rather than one request each. Unknown
+ * ids are listed, not refused, so one deleted workflow does not fail the others' saves.
+ */
+const updateMany = defineRoute<WorkflowDeps, Record<string, never>, Record<string, never>, z.infer<typeof UpdateManyBody>>({
+  ...common,
+  method: 'put',
+  path: '/workflows',
+  summary: 'Update many workflows',
+  access: 'operator',
+  body: UpdateManyBody,
+  response: z.object({ updated: z.array(z.uuid()), not_found: z.array(z.uuid()) }),
+  async handle({ body }, { em }) {
+    const updated: string[] = [];
+    const notFound: string[] = [];
+    const now = new Date();
+    for (const { id, ...fields } of body.workflows) {
+      const count = await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(fields), updated_at: now });
+      (count === 0 ? notFound : updated).push(id);
+    }
+    return { status: 200, body: { updated, not_found: notFound } };
+  },
+});
+
 const remove = defineRoute<WorkflowDeps, z.infer<typeof IdParams>>({
   ...common,
   method: 'delete',
@@ -272,4 +312,4 @@ const cancel = defineRoute<WorkflowDeps, z.infer<typeof IdParams>>({
   },
 });
 
-export const workflowRoutes: ReadonlyArray<AnyRoute<WorkflowDeps>> = [list, show, create, update, remove, execute, cancel];
+export const workflowRoutes: ReadonlyArray<AnyRoute<WorkflowDeps>> = [list, show, create, update, updateMany, remove, execute, cancel];

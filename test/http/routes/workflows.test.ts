@@ -117,6 +117,39 @@ forEachDatabase('Manager: workflows', workflowRoutes, (h) => {
     expect(await show(h(), location)).to.deep.include({ workflow_completed: false });
   });
 
+  it('updates many workflows in one request, each as PUT /workflows/:id, listing the unknown ones', async () => {
+    const [a, b] = [await create(h()), await create(h())];
+    const [idA, idB] = [a.split('/').pop()!, b.split('/').pop()!];
+    const op = h().tokens.operator;
+    const res = await h().call('PUT', '/workflows', {
+      token: op,
+      body: { workflows: [{ id: idA, current_step: 'build', event_log: ['one'] }, { id: UNKNOWN, current_step: 'x' }, { id: idB, workflow_completed: true, milestones: ['deploy'] }] },
+    });
+    expect([res.status, res.body]).to.deep.equal([200, { updated: [idA, idB], not_found: [UNKNOWN] }]);
+    expect(await show(h(), a)).to.deep.include({ current_step: 'build', event_log: ['one'], workflow_completed: false });
+    expect(await show(h(), b)).to.deep.include({ workflow_completed: true, milestones: ['config', 'deploy'] });
+    const audit = await h().db.fork().find(AuditEventSchema, { action: 'PUT /workflows' });
+    expect(audit.map((e) => JSON.parse(e.diff ?? '{}').workflows.length)).to.deep.equal([3]);
+  });
+
+  it('refuses a batch update naming the field: empty, unknown fields, bad or repeated ids, a viewer', async () => {
+    const id = (await create(h())).split('/').pop()!;
+    const op = h().tokens.operator;
+    const cases: Array<[unknown, string[]]> = [
+      [{ workflows: [] }, ['workflows']],
+      [{}, ['workflows']],
+      [{ workflows: [{ id, colour: 'red' }] }, ['workflows[0].colour']],
+      [{ workflows: [{ id: 'nope' }] }, ['workflows[0].id']],
+      [{ workflows: [{ id }, { id, current_step: 'build' }] }, ['workflows[1].id']],
+    ];
+    for (const [body, named] of cases) {
+      const res = await h().call('PUT', '/workflows', { token: op, body });
+      expect([res.status, fields(res).filter(Boolean)], JSON.stringify(body)).to.deep.equal([400, named]);
+    }
+    expect((await h().call('PUT', '/workflows', { token: h().tokens.viewer, body: { workflows: [{ id }] } })).status).to.equal(403);
+    expect(await show(h(), `/workflows/${id}`)).to.deep.include({ current_step: null });
+  });
+
   it('lists newest first within the lookback, filters by repo, and pages with a total', async () => {
     const repo = `acme/list${Date.now()}`;
     const old = await create(h(), { deployment_repo: `${repo}_docker` });
