@@ -17,7 +17,7 @@ export interface Database {
   /**
    * The rows of one read-only statement (`$1` parameters) on a pooled connection, outside any unit of work or
    * transaction: for the hottest reads, where the ORM's query building and hydration cost more than the query.
-   * Columns come back as the driver returns them (`mapRow` converts them like the ORM does).
+   * Columns come back as the driver returns them (`readOr404` converts them as the ORM does).
    */
   read(sql: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;

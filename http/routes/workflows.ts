@@ -78,7 +78,7 @@ type WorkflowBody = z.infer<typeof WorkflowBody>;
 /** PUT may also clear `execute_requested_at` (only to null), which is how a workflow is made executable again. */
 const UpdateBody = WorkflowBody.extend({ execute_requested_at: z.null().optional() });
 /** Most workflows one `PUT /workflows` updates. */
-export const MAX_WORKFLOWS_PER_UPDATE = 500;
+const MAX_WORKFLOWS_PER_UPDATE = 500;
 const UpdateManyBody = z.strictObject({
   workflows: z
     .array(UpdateBody.extend({ id: z.uuid('must be a workflow uuid') }))
@@ -117,6 +117,14 @@ function columnsOf(body: WorkflowBody & { execute_requested_at?: null | undefine
   // Deliberate fix (reference §10.1 item 5): an absent `workflow_completed` leaves it alone; null still means false.
   if (workflow_completed !== undefined) columns.workflow_completed = workflow_completed ?? false;
   return columns;
+}
+
+/**
+ * Sets the columns a PUT body names, and `updated_at`; false when there is no such workflow. One statement, not a load
+ * and a flush: the orchestrator saves every transition this way.
+ */
+async function updateColumns(em: EntityManager, id: string, body: z.infer<typeof UpdateBody>, now: Date): Promise<boolean> {
+  return (await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(body), updated_at: now })) > 0;
 }
 
 /** A workflow as JSON: JSON columns decoded, timestamps ISO 8601 (issue 4; the original answered RFC 1123). */
@@ -206,9 +214,7 @@ const update = defineRoute<WorkflowDeps, z.infer<typeof IdParams>, Record<string
   params: IdParams,
   body: UpdateBody,
   async handle({ params, body }, { em }) {
-    // One statement, not a load and a flush: the orchestrator saves every transition here (issue 5's bench).
-    const updated = await em.nativeUpdate(WorkflowSchema, { id: params.id }, { ...columnsOf(body), updated_at: new Date() });
-    if (updated === 0) throw new NotFoundError('Workflow');
+    if (!(await updateColumns(em, params.id, body, new Date()))) throw new NotFoundError('Workflow');
     return { status: 204, location: `/workflows/${params.id}` };
   },
 });
@@ -230,10 +236,7 @@ const updateMany = defineRoute<WorkflowDeps, Record<string, never>, Record<strin
     const updated: string[] = [];
     const notFound: string[] = [];
     const now = new Date();
-    for (const { id, ...fields } of body.workflows) {
-      const count = await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(fields), updated_at: now });
-      (count === 0 ? notFound : updated).push(id);
-    }
+    for (const { id, ...fields } of body.workflows) ((await updateColumns(em, id, fields, now)) ? updated : notFound).push(id);
     return { status: 200, body: { updated, not_found: notFound } };
   },
 });
