@@ -5,7 +5,7 @@ import { components } from './system.js';
 import { startPlatformProcess } from '../runtime/boot.js';
 import { MessagingEnv, parseEnv, RuntimeEnv } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
-import { shutdownOnSignals } from '../runtime/process.js';
+import { holdSignals, shutdownOnSignals } from '../runtime/process.js';
 import { loadTopology, type Topology } from '../runtime/topology.js';
 
 /**
@@ -16,10 +16,8 @@ const TOPOLOGY_DIR = fileURLToPath(new URL('../deploy/topologies/', import.meta.
 
 /** Starts topology `name` (a file of deploy/topologies/ or a path) in this process, until SIGINT/SIGTERM. */
 export async function startTopology(name: string): Promise<void> {
-  // Ctrl-C while the platform starts: remembered, and handled as a clean shutdown once there is a tree to stop.
-  let early: NodeJS.Signals | undefined;
-  const remember = (signal: NodeJS.Signals) => (early = signal);
-  process.on('SIGINT', remember).on('SIGTERM', remember);
+  // Ctrl-C while the platform starts: held, and handled as a clean shutdown once there is a tree to stop.
+  const signals = holdSignals();
   const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), process.env);
   const log = createLogger({ level: env.OA_LOG_LEVEL });
   const loaded = await loadTopology(name, TOPOLOGY_DIR);
@@ -37,9 +35,7 @@ export async function startTopology(name: string): Promise<void> {
       void system.shutdown(env.OA_SHUTDOWN_DEADLINE_MS).finally(() => process.exit(1));
     },
   });
-  process.off('SIGINT', remember).off('SIGTERM', remember);
-  shutdownOnSignals(system, { log, deadlineMs: env.OA_SHUTDOWN_DEADLINE_MS });
-  if (early !== undefined) process.kill(process.pid, early);
+  signals.handOver(() => shutdownOnSignals(system, { log, deadlineMs: env.OA_SHUTDOWN_DEADLINE_MS }));
   log.info({ topology: topology.name, transport: topology.transport, tree: system.root.children() }, 'started');
 }
 

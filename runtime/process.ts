@@ -41,3 +41,28 @@ export function shutdownOnSignals(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 }
+
+/** Signals that arrive while a process starts, held until it can stop cleanly. */
+export interface HeldSignals {
+  /**
+   * Installs the lasting handlers (`install`, e.g. shutdownOnSignals), then stops holding, then raises again a signal
+   * that was held. In that order: a signal the kernel delivered while only the holder listened, but that the event
+   * loop had not dispatched yet, goes to whichever listeners exist at dispatch; with no listener left in between,
+   * Node stops watching the signal and such a signal is lost (a CI run once saw Ctrl-C ignored that way).
+   */
+  handOver(install: () => void): void;
+}
+
+/** Holds SIGINT and SIGTERM from now until `handOver`: Ctrl-C while starting becomes a clean stop once started. */
+export function holdSignals(): HeldSignals {
+  let held: NodeJS.Signals | undefined;
+  const hold = (signal: NodeJS.Signals) => (held ??= signal);
+  process.on('SIGINT', hold).on('SIGTERM', hold);
+  return {
+    handOver(install) {
+      install();
+      process.off('SIGINT', hold).off('SIGTERM', hold);
+      if (held !== undefined) process.kill(process.pid, held);
+    },
+  };
+}

@@ -46,3 +46,22 @@ for (const mode of ['in-memory', 'forked']) {
     });
   });
 }
+
+describe('signals held while a process starts', function () {
+  this.timeout(30_000);
+  const fixture = fileURLToPath(new URL('./fixtures/held-signals.ts', import.meta.url));
+  const run = (mode: string) =>
+    new Promise<{ out: string; code: number | null }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ out, code }));
+    });
+
+  for (const mode of ['pending', 'dispatched']) {
+    it(`reach the lasting handler when handed over (${mode} when the handover came)`, async () => {
+      expect(await run(mode)).to.deep.equal({ out: 'handled\n', code: 0 });
+    });
+  }
+});
