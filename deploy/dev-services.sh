@@ -483,6 +483,9 @@ start_extra_dockerd() { # N
     mount -t tmpfs -o "size=$SMALL_DISK_SIZE,mode=0711" "oa-docker$n" "$dir/data" \
       || die "cannot mount a $SMALL_DISK_SIZE tmpfs on $dir/data"
   fi
+  # A test run killed mid-way may leave the cluster monitor's filler on the small disk: every later deploy to that
+  # host would then run out of space.
+  if [[ $n == "$SMALL_DISK_HOST" ]]; then rm -f "$dir/data"/oa-cluster-monitor-fill-*; fi
   extra_docker_ok "$n" && return 0
   extra_docker_bridge "$n"
   update_file "$dir/daemon.json" 0644 "{

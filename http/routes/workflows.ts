@@ -124,7 +124,9 @@ function columnsOf(body: WorkflowBody & { execute_requested_at?: null | undefine
  * and a flush: the orchestrator saves every transition this way.
  */
 async function updateColumns(em: EntityManager, id: string, body: z.infer<typeof UpdateBody>, now: Date): Promise<boolean> {
-  return (await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(body), updated_at: now })) > 0;
+  const count = await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(body), updated_at: now });
+  // The PGlite driver does not always report how many rows an update touched: no count is checked, not taken as none.
+  return count > 0 || (await em.count(WorkflowSchema, { id })) > 0;
 }
 
 /** A workflow as JSON: JSON columns decoded, timestamps ISO 8601 (issue 4; the original answered RFC 1123). */
