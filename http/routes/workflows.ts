@@ -125,7 +125,8 @@ function columnsOf(body: WorkflowBody & { execute_requested_at?: null | undefine
  */
 async function updateColumns(em: EntityManager, id: string, body: z.infer<typeof UpdateBody>, now: Date): Promise<boolean> {
   const count = await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(body), updated_at: now });
-  // The PGlite driver does not always report how many rows an update touched: no count is checked, not taken as none.
+  // On PGlite an update whose inlined values hold a ';' has no row count: knex-pglite takes any raw SQL with a ';' for
+  // several statements and runs it with exec(), whose result has none. A missing count is checked, not taken as none.
   return count > 0 || (await em.count(WorkflowSchema, { id })) > 0;
 }
 
