@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { components } from './system.js';
 import { startPlatformProcess } from '../runtime/boot.js';
-import { MessagingEnv, parseEnv, RuntimeEnv } from '../runtime/config.js';
+import { managerMetadataOrigin } from '../http/client/metadata-provider.js';
+import { ConfigError, managerAccessFromEnv, MessagingEnv, parseEnv, RuntimeEnv } from '../runtime/config.js';
 import { createLogger } from '../runtime/logger.js';
+import { packagePath } from '../runtime/package-path.js';
 import { holdSignals, shutdownOnSignals } from '../runtime/process.js';
 import { loadTopology, type Topology } from '../runtime/topology.js';
 
@@ -12,15 +14,13 @@ import { loadTopology, type Topology } from '../runtime/topology.js';
  * Process entry: `--topology NAME|FILE` starts that topology and runs until SIGINT/SIGTERM. `npm start` runs this file;
  * `openaperture start` calls startTopology, so both start the same way.
  */
-const TOPOLOGY_DIR = fileURLToPath(new URL('../deploy/topologies/', import.meta.url));
-
 /** Starts topology `name` (a file of deploy/topologies/ or a path) in this process, until SIGINT/SIGTERM. */
 export async function startTopology(name: string): Promise<void> {
   // Ctrl-C while the platform starts: held, and handled as a clean shutdown once there is a tree to stop.
   const signals = holdSignals();
   const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), process.env);
   const log = createLogger({ level: env.OA_LOG_LEVEL });
-  const loaded = await loadTopology(name, TOPOLOGY_DIR);
+  const loaded = await loadTopology(name, packagePath('deploy', 'topologies'));
   // One after another: a component's configuration may read what an earlier one generated (the embedded client).
   const configuredComponents: Topology['components'] = [];
   for (const component of loaded.components) configuredComponents.push(await configured(component));
@@ -30,6 +30,7 @@ export async function startTopology(name: string): Promise<void> {
     catalogue: components,
     env,
     log,
+    metadataOrigin: () => managerMetadataOrigin(messagingManagerAccess(process.env), log.child({ messaging: 'metadata' })),
     onFailure: (err) => {
       log.fatal({ err }, 'the root supervisor gave up; stopping');
       void system.shutdown(env.OA_SHUTDOWN_DEADLINE_MS).finally(() => process.exit(1));
@@ -37,6 +38,17 @@ export async function startTopology(name: string): Promise<void> {
   });
   signals.handOver(() => shutdownOnSignals(system, { log, deadlineMs: env.OA_SHUTDOWN_DEADLINE_MS }));
   log.info({ topology: topology.name, transport: topology.transport, tree: system.root.children() }, 'started');
+}
+
+/** How the transport reaches the Manager for its metadata; a missing variable says what else would do. */
+function messagingManagerAccess(env: NodeJS.ProcessEnv): ReturnType<typeof managerAccessFromEnv> {
+  try {
+    return managerAccessFromEnv(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const hint = 'the amqp transport reads its messaging metadata from the Manager (MANAGER_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET), unless OA_MESSAGING_METADATA (a file) or AMQP_URL (one broker) is set';
+    throw new ConfigError([...err.problems, hint]);
+  }
 }
 
 /** A component's arguments after its `configure` hook read the environment (the only place that reads it). */

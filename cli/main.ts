@@ -7,6 +7,7 @@ import { registerWorkflow } from './commands/workflow.js';
 import { errorText } from './core/errors.js';
 import { context, output, type Context } from './output.js';
 import { cliLogger } from './session.js';
+import { packagePath } from '../runtime/package-path.js';
 
 /**
  * `openaperture`: the platform's command line (issue 9 item 3). It dispatches to the runtime, the Manager's database
@@ -14,7 +15,7 @@ import { cliLogger } from './session.js';
  * `openaperture: <message>`, and exit code 1 (a stack trace with --debug).
  */
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
 
 interface GlobalOptions {
   readonly json?: boolean;

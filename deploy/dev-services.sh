@@ -4,7 +4,8 @@
 #   PostgreSQL 127.0.0.1:5432, RabbitMQ rabbit@localhost :5672 and
 #   rabbit2@localhost :5673, dockerd on /var/run/docker.sock, an offline
 #   busybox base image, docker-registry :5000 (open) and :5001 (basic auth),
-#   sshd 127.0.0.1:2222 (key auth for root).
+#   sshd 127.0.0.1:2222 (key auth for root), and the haproxy (2.6) executable
+#   the proxy suites start their own instances of (nothing is started here).
 #
 # Idempotent: each service is probed first and only started when it does not
 # answer.  stdout carries nothing but `export NAME=value` lines, so callers do
@@ -101,7 +102,7 @@ spawn() {
 install_packages() {
   STEP=packages
   local wanted=(postgresql rabbitmq-server docker.io docker-registry openssh-server
-                busybox-static apache2-utils git curl iptables)
+                busybox-static apache2-utils git curl iptables haproxy)
   local missing=() p
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
@@ -110,7 +111,7 @@ install_packages() {
   ((${#missing[@]})) || return 0
   log "installing missing Debian packages: ${missing[*]}"
   # Keep maintainer scripts from starting services on default ports/addresses
-  # (sshd on :22, docker-registry on :5000, ...): we start our own below.
+  # (sshd on :22, docker-registry on :5000, haproxy, ...): we start our own below.
   local policy=/usr/sbin/policy-rc.d made_policy=0
   if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; made_policy=1
@@ -523,10 +524,21 @@ extra_docker_selftest() { # N: a published port answers on 127.0.0.1
   local n=$1 d=(docker -H "unix://$(extra_docker_sock "$1")") port=39090 name=oa-dev-selftest-httpd
   STEP="dockerd $n self-test"
   while ss -Htln "sport = :$port" | grep -q .; do port=$((port + 1)); done
-  "${d[@]}" rm -f "$name" >/dev/null 2>&1 || true
-  timeout 60 "${d[@]}" run -d --name "$name" -p "127.0.0.1:$port:8080" "$BASE_IMAGE" \
-    sh -c "mkdir -p /www && echo oa-$n >/www/index.html && exec httpd -f -p 8080 -h /www" >/dev/null 2>&1 \
-    || die "could not start a busybox httpd container on dockerd $n"
+  # A daemon that has just come up can refuse the first run while it still restores its networks (a CI run saw
+  # this once, its error unrecorded): three tries, each error kept in the log.
+  local try err=$LOG_DIR/selftest-docker$n-run.err
+  for try in 1 2 3; do
+    "${d[@]}" rm -f "$name" >/dev/null 2>&1 || true
+    timeout 60 "${d[@]}" run -d --name "$name" -p "127.0.0.1:$port:8080" "$BASE_IMAGE" \
+      sh -c "mkdir -p /www && echo oa-$n >/www/index.html && exec httpd -f -p 8080 -h /www" >/dev/null 2>"$err" \
+      && break
+    log "dockerd $n self-test: docker run failed (try $try of 3): $(tr '\n' ' ' <"$err")"
+    if ((try == 3)); then
+      tail_log "$LOG_DIR/dockerd$n.log" 30
+      die "could not start a busybox httpd container on dockerd $n"
+    fi
+    sleep 2
+  done
   if ! wait_for 20 "httpd of dockerd $n on 127.0.0.1:$port" \
        bash -c "curl -fsS --max-time 2 http://127.0.0.1:$port/ | grep -qx oa-$n"; then
     "${d[@]}" rm -f "$name" >/dev/null 2>&1 || true
@@ -720,6 +732,23 @@ ssh_selftest() {
 }
 
 ########################################################################
+# 6. haproxy: no daemon here.  The router's suites start their own
+# master-worker instances on 127.0.0.1 and random ports; this checks the
+# executable is there and new enough (the Runtime API's `add server`).
+########################################################################
+HAPROXY_MIN=2.6
+
+check_haproxy() {
+  STEP=haproxy
+  HAPROXY_BIN=$(command -v haproxy) || die "haproxy is not installed (Debian package haproxy)"
+  local version
+  version=$("$HAPROXY_BIN" -v | sed -n 's/^HAProxy version \([0-9]*\.[0-9]*\).*/\1/p')
+  [[ -n $version ]] || die "$HAPROXY_BIN -v printed no version"
+  [[ $(printf '%s\n%s\n' "$HAPROXY_MIN" "$version" | sort -V | head -n1) == "$HAPROXY_MIN" ]] \
+    || die "$HAPROXY_BIN is $version; the router needs $HAPROXY_MIN or later"
+}
+
+########################################################################
 main() {
   install -d -m 0755 "$STATE_DIR" "$LOG_DIR" "$RUN_DIR"
   install_packages
@@ -734,6 +763,7 @@ main() {
   if ((DOCKER_STARTED || IMAGE_BUILT || REGISTRY_STARTED)) || [[ $SELFTEST == 1 ]]; then registry_selftest; fi
   start_sshd
   if ((SSHD_STARTED)) || [[ $SELFTEST == 1 ]]; then ssh_selftest; fi
+  check_haproxy
   STEP=done
   log "all services up"
 }
@@ -760,3 +790,4 @@ emit OA_TEST_DOCKER_HOSTS "$DOCKER_HOST$(printf ',unix://%s' "$(extra_docker_soc
 emit OA_TEST_DOCKER_SSH_SOCKET "$(extra_docker_sock 2)"
 emit OA_TEST_DOCKER_SMALL_DISK_HOST "unix://$(extra_docker_sock "$SMALL_DISK_HOST")"
 emit OA_TEST_DOCKER_SMALL_DISK_DIR "$STATE_DIR/docker$SMALL_DISK_HOST/data"
+emit OA_TEST_HAPROXY "$HAPROXY_BIN"

@@ -36,6 +36,8 @@ export interface User extends Timestamps {
   last_name: string;
   email: string;
   role: Role;
+  /** Set: every token of the user is refused, whatever its issuer says (issue 20). */
+  disabled_at: Date | null;
 }
 
 export const UserSchema = new EntitySchema<User>({
@@ -47,6 +49,7 @@ export const UserSchema = new EntitySchema<User>({
     last_name: { type: 'string' },
     email: { type: 'string', unique: true },
     role: { type: 'string' },
+    disabled_at: { type: 'Date', nullable: true },
     ...timestampProperties,
   },
 });
@@ -119,4 +122,23 @@ export const AuditEventSchema = new EntitySchema<AuditEvent>({
   },
 });
 
-export const AUTH_ENTITIES = [ApiClientSchema, UserSchema, AuthSourceSchema, AuthSourceUserSchema, AuditEventSchema];
+/** A platform token revoked before its expiry (RFC 7009), kept until `expires_at`. */
+export interface RevokedToken {
+  jti: string;
+  subject: string;
+  expires_at: Date;
+  inserted_at: Date & Opt;
+}
+
+export const RevokedTokenSchema = new EntitySchema<RevokedToken>({
+  name: 'RevokedToken',
+  tableName: 'revoked_tokens',
+  properties: {
+    jti: { type: 'string', primary: true },
+    subject: { type: 'string' },
+    expires_at: { type: 'Date' },
+    inserted_at: { type: 'Date', onCreate: () => new Date() },
+  },
+});
+
+export const AUTH_ENTITIES = [ApiClientSchema, UserSchema, AuthSourceSchema, AuthSourceUserSchema, AuditEventSchema, RevokedTokenSchema];

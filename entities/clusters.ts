@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { timestampProperties, type Timestamps } from './common.js';
 
 /** The clusters tables (reference §2.2) and the Docker hosts that replace Fleet machines (design §2, issue 7). */
@@ -32,7 +32,18 @@ export interface EtcdCluster extends Timestamps {
   hosting_provider_id: number | null;
   allow_docker_builds: boolean | null;
   messaging_exchange_id: number | null;
+  /** The host ports its containers publish on, both ends included (issue 15 item 5; 20000-29999 unless set). */
+  port_range_start: number & Opt;
+  port_range_end: number & Opt;
+  /**
+   * The address published ports bind, e.g. 127.0.0.1 when only the host (its router) should reach instances; null: the
+   * Docker host's default, 0.0.0.0 (every interface) unless its daemon.json sets `ip`.
+   */
+  bind_address: string | null;
 }
+
+/** A cluster's port settings when it says none (migration 20261203000010): outside Linux's ephemeral 32768-60999. */
+export const DEFAULT_PORT_RANGE = { start: 20_000, end: 29_999 } as const;
 
 export const EtcdClusterSchema = new EntitySchema<EtcdCluster>({
   name: 'EtcdCluster',
@@ -44,16 +55,27 @@ export const EtcdClusterSchema = new EntitySchema<EtcdCluster>({
     hosting_provider_id: { type: 'number', nullable: true },
     allow_docker_builds: { type: 'boolean', nullable: true },
     messaging_exchange_id: { type: 'number', nullable: true },
+    port_range_start: { type: 'number', onCreate: () => DEFAULT_PORT_RANGE.start },
+    port_range_end: { type: 'number', onCreate: () => DEFAULT_PORT_RANGE.end },
+    bind_address: { type: 'string', length: 64, nullable: true },
     ...timestampProperties,
   },
 });
 
-/** A host port a product component holds in a cluster, allocated from 45000 (reference §2.2, design §2). */
+/**
+ * A host port held in a cluster (reference §2.2, design §2): by the container `holder` on `host`, for its
+ * `container_port`, started by workflow `workflow_id`; `product_component_id` when the product has a component of
+ * the unit's name. Rows from before issue 15 have no holder.
+ */
 export interface EtcdClusterPort extends Timestamps {
   id: number;
   etcd_cluster_id: number;
-  product_component_id: number;
+  product_component_id: number | null;
   port: number | null;
+  holder: string | null;
+  host: string | null;
+  container_port: number | null;
+  workflow_id: string | null;
 }
 
 export const EtcdClusterPortSchema = new EntitySchema<EtcdClusterPort>({
@@ -62,8 +84,12 @@ export const EtcdClusterPortSchema = new EntitySchema<EtcdClusterPort>({
   properties: {
     id: { type: 'number', primary: true, autoincrement: true },
     etcd_cluster_id: { type: 'number' },
-    product_component_id: { type: 'number' },
+    product_component_id: { type: 'number', nullable: true },
     port: { type: 'number', nullable: true },
+    holder: { type: 'string', nullable: true },
+    host: { type: 'string', nullable: true },
+    container_port: { type: 'number', nullable: true },
+    workflow_id: { type: 'uuid', nullable: true },
     ...timestampProperties,
   },
 });

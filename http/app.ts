@@ -4,13 +4,14 @@ import Router from '@koa/router';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import Koa from 'koa';
 import compose from 'koa-compose';
-import type { Database } from './database.js';
+import { transactionFailure, type Database } from './database.js';
 import { bearerToken, roleAllows, type Principal, type TokenIssuer } from './auth.js';
-import { errorReply, ForbiddenError, UnauthorizedError } from './errors.js';
+import { errorReply, ForbiddenError, RequestBodyError, UnauthorizedError } from './errors.js';
 import { documentRoute, parsePart, type AnyRoute, type Call, type RouteResult } from './route.js';
 import { AuditEventSchema } from '../entities/auth.js';
 import type { Logger } from '../runtime/logger.js';
-import type { Transport } from '../runtime/messaging/transport.js';
+import type { Messaging } from '../runtime/messaging/transport.js';
+import type { BuildLogRelay } from './build-log-relay.js';
 
 /** What every route may reach; route groups extend it with what they need (secrets, a publisher...). */
 export interface BaseDeps {
@@ -18,7 +19,9 @@ export interface BaseDeps {
   readonly tokens: TokenIssuer;
   readonly log: Logger;
   /** The Manager's messaging: it publishes to the orchestrator, the Overseer, and asks FleetManagers (RPC). */
-  readonly transport: Transport;
+  readonly transport: Messaging;
+  /** The live build logs this Manager relays (its `build_logs` intake); absent without messaging (503). */
+  readonly buildLogs?: BuildLogRelay;
   /** The Manager's own exchange (EXCHANGE_ID): where `workflow_orchestration` requests go (reference §3.4). */
   readonly exchangeId: number;
   /** Validators of tokens the platform did not issue (tokeninfo URL, OIDC), tried after the platform's own. */
@@ -47,6 +50,54 @@ async function authenticate<D extends BaseDeps>(deps: D, header: string | undefi
   return principal;
 }
 
+/**
+ * Sent on every answer (README "Limits"): the API is JSON for programs, never a page to frame, sniff or cache. No
+ * CORS header is sent: browsers on other origins cannot call the API.
+ */
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Cache-Control': 'no-store',
+} as const;
+
+/** How long the Manager's server waits for a request's headers, and for the whole request (README "Limits"). */
+export const REQUEST_DEADLINES_MS = { headers: 10_000, request: 30_000 } as const;
+
+/** The largest body each class of route reads, after decompression (README "Limits"). */
+export const BODY_LIMITS = { public: '16kb', authenticated: '1mb' } as const;
+
+/** What reading a body failed on, as the client's problem: 413 and 415 as the reader says, anything else a 400. */
+function bodyError(err: Error & { status?: unknown; code?: unknown }, ctx: Koa.Context, limit: string): RequestBodyError {
+  if (err.status === 413) return new RequestBodyError(413, `request body larger than ${limit}`);
+  if (err.status === 415) return new RequestBodyError(415, err.message);
+  const encoding = ctx.get('content-encoding');
+  // zlib's codes (Z_DATA_ERROR, Z_BUF_ERROR...): the body is not what its Content-Encoding says.
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) return new RequestBodyError(400, `request body is not valid ${encoding}`);
+  return new RequestBodyError(400, `request body cannot be read: ${err.message}`);
+}
+
+/** Reads a route's JSON or form body, only once its caller may call it (no body work for anonymous garbage). */
+function bodyReader(limit: string): (ctx: Koa.Context) => Promise<unknown> {
+  const parse = bodyParser({
+    enableTypes: ['json', 'form'],
+    jsonLimit: limit,
+    formLimit: limit,
+    encoding: 'utf-8',
+    onError: (err, ctx) => {
+      throw bodyError(err, ctx as Koa.Context, limit);
+    },
+  });
+  return async (ctx) => {
+    const hasContent = ctx.get('transfer-encoding') !== '' || (ctx.request.length ?? 0) > 0;
+    if (hasContent && ctx.is('json', 'urlencoded') === false) throw new RequestBodyError(415, `Content-Type ${ctx.get('content-type')} is not served: send application/json`);
+    await parse(ctx, async () => undefined);
+    return (ctx.request as { body?: unknown }).body;
+  };
+}
+
 function respond(ctx: Koa.Context, result: RouteResult): void {
   ctx.status = result.status;
   if ('stream' in result) {
@@ -71,6 +122,7 @@ function respond(ctx: Koa.Context, result: RouteResult): void {
 }
 
 function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>): void {
+  const readBody = route.body === undefined ? async () => undefined : bodyReader(route.access === 'public' ? BODY_LIMITS.public : BODY_LIMITS.authenticated);
   router[route.method](route.path, async (ctx) => {
     // The unit of work and the route's logger are made when first used: the busiest reads need neither.
     let fork: EntityManager | undefined;
@@ -84,7 +136,7 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
     const input = {
       params: parsePart(route.params, ctx.params, route.item, 'params'),
       query: parsePart(route.query, ctx.query, route.item, 'query'),
-      body: parsePart(route.body, (ctx.request as { body?: unknown }).body, route.item, 'body'),
+      body: parsePart(route.body, await readBody(ctx), route.item, 'body'),
     };
     const callWith = (transactional?: EntityManager): Call<D> => ({
       get em() {
@@ -95,15 +147,19 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
       },
       principal,
       deps,
+      address: ctx.request.socket.remoteAddress ?? 'unknown',
     });
     if (route.method === 'get') {
       respond(ctx, await route.handle(input, callWith()));
       return;
     }
+    const targetOf = (outcome: RouteResult): unknown => {
+      const params = input.params as Record<string, unknown>;
+      return params.id ?? Object.values(params)[0] ?? ('location' in outcome && outcome.location ? outcome.location.split('/').pop() : undefined);
+    };
     // Inserted directly, in the route's transaction: no entity to track for a row nobody reads back here.
     const audit = (em: EntityManager, outcome: RouteResult) => {
-      const params = input.params as Record<string, unknown>;
-      const targetId = params.id ?? Object.values(params)[0] ?? ('location' in outcome && outcome.location ? outcome.location.split('/').pop() : undefined);
+      const targetId = targetOf(outcome);
       return em.insert(AuditEventSchema, {
         actor: principal.subject,
         actor_role: principal.role,
@@ -116,18 +172,26 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
     };
     // A change another component makes (a restart through the FleetManager) holds no transaction while it waits:
     // that component calls back into the Manager, and the embedded database has one connection. Audited after.
-    const result = route.remote
+    const result = route.transaction === false
       ? await route.handle(input, callWith()).then(async (outcome) => {
           await em().flush();
           await audit(em(), outcome);
           return outcome;
         })
       : await em().transactional(async (inTransaction) => {
-          const outcome = await route.handle(input, callWith(inTransaction));
-          await audit(inTransaction, outcome);
-          return outcome;
+          try {
+            const outcome = await route.handle(input, callWith(inTransaction));
+            await audit(inTransaction, outcome);
+            return outcome;
+          } catch (err) {
+            throw await transactionFailure(inTransaction, err);
+          }
         });
     respond(ctx, result);
+    if (route.afterCommit) {
+      const change = `${route.method.toUpperCase()} ${route.path} ${String(targetOf(result) ?? '')}`.trim();
+      void route.afterCommit(deps, change).catch((err: unknown) => deps.log.warn({ err, change }, 'after-commit step failed'));
+    }
   });
 }
 
@@ -158,12 +222,15 @@ export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<Any
     });
   });
   app.use(async (ctx, next) => {
+    ctx.set(SECURITY_HEADERS);
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
         ctx.body = { errors: [{ message: `no route for ${ctx.method} ${ctx.path}` }] };
       }
+      // The router's 405 (a path served for other methods): JSON naming them, e.g. the POST of a restart asked by GET.
+      if (ctx.status === 405) ctx.body = { errors: [{ message: `${ctx.method} ${ctx.path} is not served: use ${ctx.response.get('allow')}` }] };
     } catch (err) {
       const status = (err as { status?: unknown }).status;
       const reply =
@@ -173,6 +240,7 @@ export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<Any
           : undefined);
       if (reply) {
         ctx.status = reply.status;
+        if ('retryAfterSeconds' in reply && reply.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(reply.retryAfterSeconds));
         ctx.body = reply.body;
         return;
       }
@@ -185,7 +253,6 @@ export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<Any
   app.on('error', (err: Error & { code?: string }) => {
     if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.log.error({ err }, 'response failed');
   });
-  app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', formLimit: '64kb', encoding: 'utf-8' }));
   const dispatch = new Map([...routers].map(([segment, router]) => [segment, compose<Koa.ParameterizedContext>([router.routes() as Koa.Middleware, router.allowedMethods() as Koa.Middleware])]));
   app.use((ctx, next) => (dispatch.get(firstSegment(ctx.path)) ?? passOn)(ctx, next));
   return app;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from './database.js';
 import { RemoteRequestError } from '../runtime/messaging/transport.js';
 
 /**
@@ -68,13 +69,37 @@ export function fieldProblems(error: z.ZodError, prefix?: string): FieldProblem[
   });
 }
 
+/** A body that cannot be read at all: not decodable (400), too large (413), or of a type or encoding not served (415). */
+export class RequestBodyError extends Error {
+  override readonly name = 'RequestBody';
+  constructor(
+    readonly status: 400 | 413 | 415,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Too many failed attempts: refused until the lockout ends (login-guard.ts). */
+export class TooManyAttemptsError extends Error {
+  override readonly name = 'TooManyAttempts';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed attempts; retry in ${retryAfterSeconds} s`);
+  }
+}
+
 /** Another component answered a request with something its protocol does not allow. */
 export class BadGatewayError extends Error {
   override readonly name = 'BadGateway';
 }
 
+/** How long a client is asked to wait before repeating a request that met an outage (README "Limits"). */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
 export interface ErrorReply {
   readonly status: number;
+  /** Sent as `Retry-After`: the failure is the server's, and passing. */
+  readonly retryAfterSeconds?: number;
   readonly body: { errors: Array<{ message: string; field?: string }> };
 }
 
@@ -85,6 +110,9 @@ export function errorReply(err: unknown): ErrorReply | undefined {
   // Before the names below: a remote error keeps the server's name, which must not pass for one of ours. The server
   // names what failed (the host, the unit); `...NotFound` is the server saying the thing asked about does not exist.
   if (err instanceof RemoteRequestError) return one(/NotFound$/.test(err.name) ? 404 : 502, err.message);
+  const outage = (message: string): ErrorReply => ({ ...one(503, message), retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS });
+  // The cause is not shown: it may name the database's address.
+  if (isDatabaseUnavailable(err)) return outage('the database is unavailable; retry later');
   switch (err.name) {
     case 'NotFound':
       return one(404, err.message);
@@ -94,15 +122,19 @@ export function errorReply(err: unknown): ErrorReply | undefined {
       const fields = (err as InvalidRequestError).fields;
       return { status: 400, body: { errors: [{ message: err.message }, ...fields.map((f) => ({ field: f.field, message: f.message }))] } };
     }
+    case 'RequestBody':
+      return { status: (err as RequestBodyError).status, body: { errors: [{ message: err.message, field: 'body' }] } };
     case 'Unauthorized':
       return one(401, 'Unauthorized');
+    case 'TooManyAttempts':
+      return { ...one(429, err.message), retryAfterSeconds: (err as TooManyAttemptsError).retryAfterSeconds };
     case 'Forbidden':
       return one(403, err.message);
     // The broker did not take the message: the request may be repeated later (the original answered 202 anyway).
     case 'PublishError':
     case 'TransportClosed':
     case 'TransportUnavailable':
-      return one(503, err.message);
+      return outage(err.message);
     // The component asked did not answer in time (a request to it, e.g. a FleetManager action).
     case 'RpcTimeout':
       return one(504, err.message);

@@ -103,13 +103,16 @@ export async function provisionUser(em: EntityManager, sourceUrl: string, fields
     first_name: nameAt(claims, source.first_name_field_name) ?? 'OpenAperture',
     last_name: nameAt(claims, source.last_name_field_name) ?? 'User',
     role: 'viewer',
+    disabled_at: null,
     ...stamps,
   });
   await em.createQueryBuilder(AuthSourceUserSchema).insert({ auth_source_id: source.id, user_id: user.id, ...stamps }).onConflict().ignore().execute();
   return user;
 }
 
-const principalOf = (user: User): Principal => ({ subject: user.email, role: ROLES.find((r) => r === user.role) ?? 'viewer', kind: 'user' });
+/** The user as a caller; none for a disabled user, whose every token is refused whatever its issuer says. */
+const principalOf = (user: User): Principal | undefined =>
+  user.disabled_at === null ? { subject: user.email, role: ROLES.find((r) => r === user.role) ?? 'viewer', kind: 'user' } : undefined;
 
 /** A token checked with its issuer: its claims and when it expires (epoch ms). */
 interface Verified {

@@ -20,6 +20,8 @@ export interface Call<D> {
   readonly principal: Principal;
   readonly log: Logger;
   readonly deps: D;
+  /** The caller's address, as the socket has it (the token endpoint's lockout counts per address). */
+  readonly address: string;
 }
 
 export type RouteResult =
@@ -46,12 +48,18 @@ export interface RouteDef<D, P, Q, B> {
   readonly query?: z.ZodType<Q>;
   readonly body?: z.ZodType<B>;
   /**
-   * The change happens in another component, which may call the Manager back while this waits (a FleetManager
-   * restart): the route runs without a database transaction and is audited once it has answered.
+   * `false`: the route runs without a database transaction and is audited once it has answered. For a change another
+   * component makes, which may call the Manager back while this waits (a FleetManager restart); and for a route that
+   * writes even when it fails (the token endpoint's audit of a failure), which a transaction would roll back.
    */
-  readonly remote?: true;
+  readonly transaction?: false;
   /** Shape of the success body, for the OpenAPI document. */
   readonly response?: z.ZodType;
+  /**
+   * What others must learn of a change once it has committed (never when it failed or rolled back): run after the
+   * answer, its failure only logged. `change` says what was done: `PUT /messaging/brokers/:id 2`.
+   */
+  readonly afterCommit?: (deps: D, change: string) => Promise<void>;
   handle(input: { params: P; query: Q; body: B }, call: Call<D>): Promise<RouteResult>;
 }
 
@@ -86,14 +94,19 @@ export async function readOr404<T extends object>(db: Database, entity: EntitySc
   return db.orm.em.getDriver().mapResult(row as EntityData<T>, meta) as T;
 }
 
+/**
+ * Deeper than this, a request's JSON is refused before any schema walks it: the deepest schema (a deployment plan's
+ * step tree, 32 steps) needs about 40 levels, and deep values cost every walk over them.
+ */
+export const MAX_NESTING_DEPTH = 64;
+
 /** Parses one part of a request; a failure is a 400 naming each field. */
 export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, item: string, part: 'params' | 'query' | 'body'): T {
-  const nul = pathOfNul(value);
-  // PostgreSQL text cannot hold NUL: refused here as a 400, not at the database as a 500.
-  if (nul !== undefined) {
+  const unsafe = unsafeSpot(value);
+  if (unsafe !== undefined) {
     // Named as zod names fields: body fields bare, params and query fields with their part.
-    const field = part === 'body' ? nul || 'body' : [part, nul].filter(Boolean).join('.');
-    throw new InvalidRequestError(item, [{ field, message: `${field}: must not contain NUL characters` }]);
+    const field = part === 'body' ? unsafe.path || 'body' : [part, unsafe.path].filter(Boolean).join('.');
+    throw new InvalidRequestError(item, [{ field, message: `${field}: ${unsafe.problem}` }]);
   }
   if (schema === undefined) return (part === 'body' ? undefined : {}) as T;
   const parsed = schema.safeParse(value);
@@ -101,20 +114,37 @@ export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, i
   throw new InvalidRequestError(item, fieldProblems(parsed.error, part === 'body' ? undefined : part));
 }
 
+/** A UTF-16 surrogate without its pair: no UTF-8 text (PostgreSQL's `text`, `jsonb`) can hold one. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** What is wrong with one string of a request (a value or a key), refused here as a 400 rather than at the database as a 500. */
+function stringProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(text)) return 'must not contain unpaired UTF-16 surrogates';
+  return undefined;
+}
+
 /**
- * Where in a parsed request a string holds a NUL character, as a dotted path ('' for the value itself). Iterative, so
- * a hostile nesting depth cannot overflow the stack.
+ * Where in a parsed request a string (value or key) cannot be stored, or the nesting passes MAX_NESTING_DEPTH, as a
+ * dotted path ('' for the value itself). Iterative, so a hostile nesting depth cannot overflow the stack.
  */
-function pathOfNul(value: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, '']];
+function unsafeSpot(value: unknown): { path: string; problem: string } | undefined {
+  const stack: Array<[unknown, string, number]> = [[value, '', 0]];
   while (stack.length > 0) {
-    const [current, path] = stack.pop()!;
+    const [current, path, depth] = stack.pop()!;
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return path;
+      const problem = stringProblem(current);
+      if (problem !== undefined) return { path, problem };
       continue;
     }
     if (typeof current !== 'object' || current === null) continue;
-    for (const [key, inner] of Object.entries(current)) stack.push([inner, path === '' ? key : `${path}.${key}`]);
+    if (depth >= MAX_NESTING_DEPTH) return { path, problem: `nested deeper than ${MAX_NESTING_DEPTH} levels` };
+    for (const [key, inner] of Object.entries(current)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      const problem = stringProblem(key);
+      if (problem !== undefined) return { path: at, problem: `key ${problem}` };
+      stack.push([inner, at, depth + 1]);
+    }
   }
   return undefined;
 }

@@ -28,14 +28,20 @@ export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
 
 /**
  * Where this process sits in the messaging topology (seed 000 names: EXCHANGE_ID, BROKER_ID) and how it reaches the
- * brokers: a metadata file (OA_MESSAGING_METADATA, the Manager's messaging tables as JSON), or, for the simplest
- * deployment, one broker URL (AMQP_URL) with one root exchange named OA_EXCHANGE_NAME.
+ * brokers: by default from the Manager's messaging tables (its API, or its database in the Manager's own process),
+ * cached under OA_MESSAGING_CACHE_DIR; overridden by a metadata file (OA_MESSAGING_METADATA, the tables as JSON), or,
+ * for the simplest deployment, one broker URL (AMQP_URL) with one root exchange named OA_EXCHANGE_NAME.
  */
 export const MessagingEnv = z.object({
   EXCHANGE_ID: positiveInt(1),
   BROKER_ID: positiveInt(1),
   AMQP_URL: z.string().min(1).optional(),
   OA_MESSAGING_METADATA: z.string().min(1).optional(),
+  /** Where metadata read from the Manager is kept, so a restart works while the Manager is down; `$OA_DATA_DIR/messaging` by default. */
+  OA_MESSAGING_CACHE_DIR: z.string().min(1).optional(),
+  OA_DATA_DIR: z.string().min(1).optional(),
+  /** How often metadata read from the Manager is read again (reference §4.1, §4.2: 5 min), besides `messaging_changed`. */
+  OA_MESSAGING_REFRESH_S: positiveInt(300),
   OA_EXCHANGE_NAME: z.string().min(1).default('openaperture'),
   /** Prefetch and the cap on deliveries in a handler at once, per consumer (reference §4.5). */
   OA_MAX_IN_FLIGHT: positiveInt(10),

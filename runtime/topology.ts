@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import type { QueueRoute } from './messaging/actor-consumer.js';
+import type { MessagingMetadata } from './messaging/core/routing.js';
+import type { AnyIntake } from './messaging/intake.js';
+import type { Logger } from './logger.js';
 import { ACTOR_MODES, DEFAULT_BACKOFF, DEFAULT_INTENSITY, type ActorChildSpec, type SupervisorSpec, type Watchdog } from './actors/supervisor-spec.js';
 
 /** A topology file (`deploy/topologies/*.json`): which components this process runs, and how (design §9). */
@@ -87,12 +89,34 @@ export async function loadTopology(nameOrPath: string, dir: string): Promise<Top
 export interface ComponentEntry {
   /** An ActorDef of any protocol. */
   readonly actor: ActorChildSpec['actor'];
-  readonly consumes?: ReadonlyArray<QueueRoute<unknown>>;
+  /**
+   * The queues it consumes, each into a topic of its actor with a declared concurrency (the only consumers); a
+   * function when the concurrency is configured (of the component's arguments, as `configure` made them).
+   */
+  readonly intake?: readonly AnyIntake[] | ((args: Readonly<Record<string, unknown>>) => readonly AnyIntake[]);
   /**
    * Turns the process environment and the topology's `args` into the component's arguments, once, at the process
    * entry (style R19); the component then receives plain data, forked or not.
    */
   readonly configure?: (env: Readonly<Record<string, string | undefined>>, args: Readonly<Record<string, unknown>>) => Promise<object>;
+  /**
+   * This component owns the messaging tables (the Manager, issue 19 item 1): a process that runs it over AMQP takes
+   * its messaging metadata from it, not over its own API. `bootstrap` reads them before the tree starts (the
+   * transport opens first); once the actor runs, each refresh asks it `topic`.
+   */
+  readonly messagingMetadata?: {
+    readonly bootstrap: (args: Readonly<Record<string, unknown>>, log: Logger) => Promise<MessagingMetadata>;
+    readonly topic: string;
+    /** For messages, `the Manager's database`, and the variable that points there. */
+    readonly describe: string;
+    readonly variable: string;
+  };
+}
+
+/** The queues a component of a topology consumes, given its arguments. */
+export function intakesOf(catalogue: Catalogue, component: Pick<Topology['components'][number], 'name' | 'args'>): readonly AnyIntake[] {
+  const intake = catalogue[component.name]?.intake ?? [];
+  return typeof intake === 'function' ? intake(component.args ?? {}) : intake;
 }
 
 /** Component name -> its entry. */

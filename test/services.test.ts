@@ -1,10 +1,13 @@
 import { expect } from 'chai';
 import { connect as amqpConnect } from 'amqplib';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { needs, services } from './helpers/services.js';
+import { haproxyBinary, needs, services } from './helpers/services.js';
 
 /** The environment the suites rely on (deploy/dev-services.sh), checked with a real exchange per service. */
 
@@ -95,6 +98,22 @@ describe('test services', function () {
       const run = spawnSync('ssh', ['-i', ssh.keyPath, '-p', String(ssh.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `${ssh.user}@${ssh.host}`, 'docker', 'version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 15_000 });
       expect(run.status, run.stderr).to.equal(0);
       expect(run.stdout.trim()).to.match(/^\d+\.\d+/);
+    });
+  });
+
+  describe('haproxy', () => {
+    needs('haproxy');
+    it('checks a master-worker config with an admin socket that hands listeners over', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'oa-services-haproxy-'));
+      try {
+        const config = ['global', '  master-worker', `  stats socket ${dir}/admin.sock mode 600 level admin expose-fd listeners`, 'defaults', '  mode http', '  timeout connect 1s', '  timeout client 1s', '  timeout server 1s', 'frontend fe', '  bind 127.0.0.1:1', ''];
+        writeFileSync(join(dir, 'haproxy.cfg'), config.join('\n'));
+        const run = spawnSync(haproxyBinary(), ['-c', '-f', join(dir, 'haproxy.cfg')], { encoding: 'utf8', timeout: 15_000 });
+        expect(run.status, `${run.stdout}${run.stderr}`).to.equal(0);
+        expect(run.stdout).to.match(/Configuration file is valid/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -7,10 +7,10 @@ import { BUILD_LOGS_PUBLISHED, BUILD_LOGS_QUEUE, type BuildLogs } from './messag
 import { logExchangesOf } from './core/plan.js';
 import { readAllPages, type ManagerClient } from '../../http/client/manager-client.js';
 import type { Logger } from '../../runtime/logger.js';
-import type { Transport } from '../../runtime/messaging/transport.js';
+import type { Messaging } from '../../runtime/messaging/transport.js';
 
 export interface BuildLogDeps {
-  readonly transport: Pick<Transport, 'publish'>;
+  readonly transport: Pick<Messaging, 'publish'>;
   readonly manager: Pick<ManagerClient, 'systemComponents'>;
   readonly log: Logger;
   readonly refreshMs: number;

@@ -1,12 +1,14 @@
 /**
  * The Docker part of the Builder (reference §6.3, §6.4): skip when the registry has the tag (unless `force_build`),
  * else build on a host of the docker-build cluster with every line fanned out to the Managers, push, and verify.
- * While building, the workflow is watched: once cancelled, the build is aborted.
+ * The tag names what the image is built from (core/identity.ts), so "the registry has it" means "built from these
+ * inputs": a skipped build pushes nothing. While building, the workflow is watched: once cancelled, the build is aborted.
  */
 import { buildLogSink } from './build-logs.js';
 import type { BuilderDeps } from './deps.js';
 import { MilestoneFailure } from './errors.js';
 import type { Prepared } from './prepare.js';
+import { DESCRIPTOR_FILES } from './core/identity.js';
 import { buildDecision, forceBuildOf, isStopped, pickOne } from './core/plan.js';
 import { copySource } from './workspace.js';
 import type { MilestoneReport } from '../shared/milestone-report.js';
@@ -23,7 +25,9 @@ export function imageExists(p: Prepared): Promise<boolean> {
 /** The config milestone's check (reference §5.1): the image must already be in the registry. */
 export async function verifyImage(report: MilestoneReport, p: Prepared): Promise<void> {
   if (!(await imageExists(p))) {
-    throw new MilestoneFailure(`Docker image ${p.image.image} not found in registry ${p.image.registry}: run a build milestone for commit ${p.sha} first`);
+    throw new MilestoneFailure(
+      `Docker image ${p.image.image} not found in registry ${p.image.registry}: run a build milestone for commit ${p.sha} with this deployment repo (build context ${p.contextHash}) first`,
+    );
   }
   await report.notify(`Verified ${p.image.image} exists in docker repo`);
 }
@@ -66,7 +70,8 @@ async function buildAndPush(deps: BuilderDeps, report: MilestoneReport, p: Prepa
   const watch = watchWorkflow(deps, request.id, abort);
   const push = (lines: string[]) => sink.push(lines);
   try {
-    await buildImage(host, { contextDir: p.deploymentDir, tag: p.image.image, onLines: push, signal: abort.signal, timeoutMs: deps.args.milestoneTimeoutMs, auth: p.credentials });
+    const context = { contextDir: p.deploymentDir, exclude: DESCRIPTOR_FILES };
+    await buildImage(host, { ...context, tag: p.image.image, onLines: push, signal: abort.signal, timeoutMs: deps.args.milestoneTimeoutMs, auth: p.credentials });
     await pushImage(host, { repository: p.image.repository, tag: p.image.tag, auth: p.credentials, onLines: push, signal: abort.signal });
   } catch (err) {
     // The abort's reason says why better than the stream error it caused.

@@ -1,10 +1,12 @@
 /** The Builder's configuration (style R19): read from the environment once, at the process entry, into plain data. */
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { z } from 'zod';
 import { managerAccessFromEnv, MessagingEnv, parseEnv, type ManagerAccess } from '../../runtime/config.js';
 
 /** How long one milestone may run at most; the queue route waits a little longer (intake.ts). */
 export const MAX_MILESTONE_SECONDS = 3 * 60 * 60;
+/** The most milestones one Builder runs at once. */
+const MAX_BUILDS_AT_ONCE = 64;
 
 const seconds = (fallback: number, max = 24 * 60 * 60) =>
   z.coerce.number<string>({ error: 'expected a number of seconds' }).positive('expected a number above 0').max(max, `at most ${max} seconds`).default(fallback);
@@ -18,6 +20,13 @@ export const BuilderEnv = z.object({
   /** How often the list of Manager exchanges that receive build logs is refreshed (reference §10.1 item 11). */
   BUILDER_LOG_EXCHANGES_REFRESH_S: seconds(60, 3_600),
   BUILDER_MILESTONE_TIMEOUT_S: seconds(2 * 60 * 60, MAX_MILESTONE_SECONDS),
+  /** Milestones run side by side, each in its own workspace (default: the build host's CPUs, at most 8). */
+  BUILDER_CONCURRENCY: z.coerce
+    .number<string>({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(1, 'at least 1')
+    .max(MAX_BUILDS_AT_ONCE, `at most ${MAX_BUILDS_AT_ONCE}`)
+    .optional(),
   /** The Docker host used when a request names no docker-build cluster (unix://, tcp:// or ssh://). */
   DOCKER_HOST: optional,
   /** Default registry credentials (reference §6.3 `docker login`); a deployment repo's docker.json overrides them. */
@@ -46,6 +55,8 @@ export interface BuilderArgs {
   readonly cancelPollMs: number;
   readonly logExchangesRefreshMs: number;
   readonly milestoneTimeoutMs: number;
+  /** How many milestones run at once (the intake's `parallel`). */
+  readonly buildsAtOnce: number;
   readonly defaultDockerHost?: string | undefined;
   readonly registry?: RegistryCredentials | undefined;
   readonly githubToken?: string | undefined;
@@ -69,6 +80,7 @@ export function builderArgsFromEnv(env: Readonly<Record<string, string | undefin
     cancelPollMs: ms(e.BUILDER_CANCEL_POLL_S),
     logExchangesRefreshMs: ms(e.BUILDER_LOG_EXCHANGES_REFRESH_S),
     milestoneTimeoutMs: ms(e.BUILDER_MILESTONE_TIMEOUT_S),
+    buildsAtOnce: e.BUILDER_CONCURRENCY ?? Math.min(8, availableParallelism()),
     defaultDockerHost: e.DOCKER_HOST,
     registry,
     githubToken: e.GITHUB_OAUTH_TOKEN,

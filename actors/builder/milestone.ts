@@ -9,6 +9,7 @@ import { orFail, reasonOf } from './errors.js';
 import { prepare, type Prepared } from './prepare.js';
 import { milestoneOf } from './core/plan.js';
 import { withWorkspace } from './workspace.js';
+import { DispatchSuperseded, rerunNotice } from '../shared/dispatch.js';
 import { milestoneReport, type MilestoneReport } from '../shared/milestone-report.js';
 import type { OrchestrationRequest } from '../orchestrator/messages.js';
 
@@ -33,15 +34,18 @@ async function run(deps: BuilderDeps, report: MilestoneReport, dir: string): Pro
   return additionsOf(prepared);
 }
 
-export async function runMilestone(deps: BuilderDeps, request: OrchestrationRequest): Promise<void> {
+/** Runs `request`; `rerun` when the broker delivered it before (an earlier attempt did not finish). */
+export async function runMilestone(deps: BuilderDeps, request: OrchestrationRequest, rerun = false): Promise<void> {
   const report = milestoneReport(deps, request);
   const log = deps.log.child({ workflowId: request.id, milestone: request.current_step });
   const kind = request.current_step === 'build' ? 'Build' : 'Config';
+  if (rerun) await report.notify(rerunNotice(request.current_step));
   await report.notify(`${kind} request is being processed by Builder ${deps.hostname}`);
   let additions: Partial<OrchestrationRequest>;
   try {
     additions = await withWorkspace(deps.args.tmpDir, request.id, (dir) => run(deps, report, dir));
   } catch (err) {
+    if (err instanceof DispatchSuperseded) throw err;
     const reason = reasonOf(err);
     if (reason.startsWith('unexpected failure')) log.error({ err }, 'milestone failed unexpectedly');
     else log.info({ reason }, 'milestone failed');

@@ -1,24 +1,28 @@
 /**
  * The part of every Builder milestone before Docker (reference §6.1 step 2, §6.2): clone the deployment repo at its
  * ref, read its files, clone the source repo at its ref and resolve the ref to a commit, render the templates with it
- * and commit them back when they changed.
+ * and commit them back when they changed, and name the image by what it is built from (core/identity.ts).
  */
 import { join } from 'node:path';
+import { hashBuildContext } from './build-context.js';
 import type { BuilderDeps } from './deps.js';
 import { MilestoneFailure, orFail } from './errors.js';
+import { imageTagOf } from './core/identity.js';
 import { credentialsFor, imageRefOf, needsCluster, repoUrlOf, sourceOf, type Credentials, type ImageRef } from './core/plan.js';
 import { DockerJson, EtcdJson, FleetJson, OpenApertureJson, parseOptionalFile, parseRepoFile, SourceJson, UnitsJson } from './core/repo-files.js';
-import { changedRenders, renderTemplates } from './core/templates.js';
+import { isTemplateCommitOf, renderTemplates, templateCommitMessage, templateVarsOf, type TemplateVars } from './core/templates.js';
 import { readTemplates, readText, writeRendered } from './workspace.js';
 import type { MilestoneReport } from '../shared/milestone-report.js';
 import type { DeployableUnit } from '../orchestrator/messages.js';
-import { cloneRepo, type GitRepo } from '../../runtime/git/repo.js';
+import type { GitRepo } from '../../runtime/git/repo.js';
 
 /** What the milestones after preparation need, and what the Builder reports. */
 export interface Prepared {
   readonly deploymentDir: string;
   readonly sourceDir: string | undefined;
   readonly sha: string;
+  /** The hash of the deployment repo's part of the build context, the tag's second half. */
+  readonly contextHash: string;
   readonly image: ImageRef;
   readonly credentials: Credentials | undefined;
   readonly etcdToken: string | undefined;
@@ -28,7 +32,7 @@ export interface Prepared {
 }
 
 async function clone(deps: BuilderDeps, url: string, dir: string, ref: string | undefined, signal: AbortSignal): Promise<GitRepo> {
-  return cloneRepo({ url: repoUrlOf(url, deps.args.githubToken), dir, ref, sshKeyPath: deps.args.gitSshKeyPath, signal });
+  return deps.git.cloneRepo({ url: repoUrlOf(url, deps.args.githubToken), dir, ref, sshKeyPath: deps.args.gitSshKeyPath, signal });
 }
 
 /** `etcd.json`, else its alias `cluster.json`; required when a deploy follows (fix of reference §10.1 item 11). */
@@ -48,35 +52,51 @@ async function sourceCommit(
   source: { repo: string | undefined; ref: string | undefined },
   dir: string,
   signal: AbortSignal,
-): Promise<{ sha: string; sourceDir: string | undefined }> {
+): Promise<{ sha: string; committedAt: Date | undefined; sourceDir: string | undefined }> {
   if (source.repo === undefined) {
     if (source.ref === undefined) throw new MilestoneFailure('Missing source_repo_git_ref: the workflow and source.json name no source repo and no commit');
-    return { sha: source.ref, sourceDir: undefined };
+    return { sha: source.ref, committedAt: undefined, sourceDir: undefined };
   }
   const repo = await clone(deps, source.repo, join(dir, 'source'), source.ref, signal);
-  const sha = await repo.headSha();
-  if (sha !== source.ref) await report.notify(`Git commit hash resolved from checkout: ${source.ref ?? 'default branch'} -> ${sha}`);
-  return { sha, sourceDir: repo.dir };
+  const head = await repo.headCommit();
+  if (head.sha !== source.ref) await report.notify(`Git commit hash resolved from checkout: ${source.ref ?? 'default branch'} -> ${head.sha}`);
+  return { sha: head.sha, committedAt: head.committedAt, sourceDir: repo.dir };
 }
 
-/** Renders the templates with the commit; commits and pushes what changed (push is optional: read-only repos work). */
-async function applyTemplates(deps: BuilderDeps, report: MilestoneReport, repo: GitRepo, sha: string): Promise<void> {
-  const templates = await readTemplates(repo.dir);
-  const rendered = orFail(renderTemplates(templates, { commit_hash: sha, timestamp: deps.now().toUTCString() }));
+/** Why nothing is committed: a re-run of a render this workflow already pushed says so. */
+async function nothingToCommit(repo: GitRepo, workflowId: string): Promise<string> {
+  const head = await repo.headCommit();
+  if (!isTemplateCommitOf(head.message, workflowId)) return 'There are no files to commit';
+  return `There are no files to commit: this workflow's render is already the head of the deployment repo (${head.sha.slice(0, 7)}), nothing is pushed again`;
+}
+
+/**
+ * Renders the templates; commits and pushes what git sees changed (push is optional: read-only repos work). The same
+ * inputs render the same files, so a re-run (a redelivered request) commits and pushes nothing.
+ */
+async function applyTemplates(report: MilestoneReport, repo: GitRepo, vars: TemplateVars): Promise<void> {
+  const rendered = orFail(renderTemplates(await readTemplates(repo.dir), vars));
   await report.notify(`Requesting configuration of repository ${report.request.deployment_repo ?? ''}...`);
   await report.save();
-  const current = new Map(await Promise.all(rendered.map(async (f) => [f.path, await readText(join(repo.dir, f.path))] as const)));
-  const changed = changedRenders(rendered, (path) => current.get(path));
-  if (changed.length === 0) return report.notify('There are no files to commit');
-  await writeRendered(repo.dir, changed);
-  const message = `Deployment for commit ${sha}`;
+  await writeRendered(repo.dir, rendered);
+  const changed = await repo.changedFiles();
+  if (changed.length === 0) return report.notify(await nothingToCommit(repo, report.request.id));
+  const message = templateCommitMessage(vars.commit_hash, report.request.id);
   await repo.commitAll(message);
   try {
     await repo.push();
-    await report.notify(`Committed and pushed ${changed.map((f) => f.path).join(', ')}: "${message}"`);
+    await report.notify(`Committed and pushed ${changed.join(', ')}: "${message.split('\n')[0] ?? ''}"`);
   } catch (err) {
-    await report.notify(`Rendered ${changed.map((f) => f.path).join(', ')} for this milestone, but could not push them (${(err as Error).message}); the deployment repo keeps its old files`);
+    await report.notify(`Rendered ${changed.join(', ')} for this milestone, but could not push them (${(err as Error).message}); the deployment repo keeps its old files`);
   }
+}
+
+/** The image of this docker_url, source commit and rendered checkout. */
+async function imageOf(report: MilestoneReport, dockerUrl: string, sha: string, deploymentDir: string): Promise<{ image: ImageRef; contextHash: string }> {
+  const context = await hashBuildContext(deploymentDir);
+  const image = imageRefOf(dockerUrl, imageTagOf(sha, context.hash));
+  await report.notify(`Image ${image.image}: source commit ${sha}, build context ${context.hash} (${context.files} files of the deployment repo)`);
+  return { image, contextHash: context.hash };
 }
 
 /** Clones, reads, resolves and renders; every problem is a MilestoneFailure naming its file, field or ref. */
@@ -89,15 +109,16 @@ export async function prepare(deps: BuilderDeps, report: MilestoneReport, dir: s
   const docker = orFail(parseRepoFile('docker.json', await read('docker.json'), DockerJson));
   const etcdToken = await clusterToken(deployment.dir, request.milestones);
   const fleet = orFail(parseOptionalFile('fleet.json', await read('fleet.json'), FleetJson));
-  const { sha, sourceDir } = await sourceCommit(deps, report, sourceOf(request, sourceFile), dir, signal);
+  const { sha, committedAt, sourceDir } = await sourceCommit(deps, report, sourceOf(request, sourceFile), dir, signal);
   const openaperture = sourceDir === undefined ? undefined : orFail(parseOptionalFile('openaperture.json', await readText(join(sourceDir, 'openaperture.json')), OpenApertureJson));
-  await applyTemplates(deps, report, deployment, sha);
+  await applyTemplates(report, deployment, templateVarsOf({ sha, committedAt }, request.workflow_start_time));
   const units = orFail(parseOptionalFile('units.json', await read('units.json'), UnitsJson));
-  const image = imageRefOf(docker.docker_url, sha);
+  const { image, contextHash } = await imageOf(report, docker.docker_url, sha, deployment.dir);
   return {
     deploymentDir: deployment.dir,
     sourceDir,
     sha,
+    contextHash,
     image,
     credentials: credentialsFor(image, docker, deps.args.registry),
     etcdToken,

@@ -2,24 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DeployerArgs } from './config.js';
 import { runDeploy, type DeployDeps } from './deploy.js';
-import { decodeMilestone } from './routes.js';
+import { clusterOf, type DeployerProtocol } from './intake.js';
+import { DispatchGate } from '../shared/dispatch.js';
 import { managerClient } from '../../http/client/manager-client.js';
 import { defineActor } from '../../runtime/actors/protocol.js';
 
-/** What the Deployer tells about itself: its queue and the clusters it is deploying to now. */
-export interface DeployerProtocol {
-  status: { msg: void; reply: { readonly queue: string; readonly deploying: readonly string[] } };
-}
+export type { DeployerProtocol } from './intake.js';
 
 /**
  * The Deployer (reference §1.8, §7.1 over Docker hosts): `deployer`, and the same code on `deploy_oa` as Deployer OA.
- *
- * It consumes its queue itself rather than through the catalogue's `consumes`: a queue routed into an actor is an
- * ask bounded by OA_ASK_TIMEOUT_MS, and a rolling deploy takes minutes while its message must stay unacked until the
- * end (reference §7.1). Deploys to one cluster run one after another (they allocate the cluster's ports); deploys
- * to different clusters run side by side. Stopping the actor stops intake and waits for deploys in flight.
+ * Its intake (intake.ts) runs deploys to one cluster one after another and deploys to different clusters side by
+ * side; stopping the actor waits for the deploys in flight. A request its workflow no longer waits for is dropped
+ * (shared/dispatch.ts), so a redelivered deploy does not roll out twice.
  */
-export default defineActor<DeployerProtocol, DeployerArgs>(import.meta.url, async (ctx) => {
+export default defineActor<DeployerProtocol, DeployerArgs>(import.meta.url, (ctx) => {
   const { args } = ctx;
   const log = ctx.log.child({ queue: args.queue });
   const deps: DeployDeps = {
@@ -30,25 +26,24 @@ export default defineActor<DeployerProtocol, DeployerArgs>(import.meta.url, asyn
     hostname: hostname(),
     nonce: () => randomBytes(3).toString('hex'),
   };
-  const lanes = new Map<string, Promise<void>>();
-  const inLane = (cluster: string, work: () => Promise<void>): Promise<void> => {
-    const next = (lanes.get(cluster) ?? Promise.resolve()).then(work);
-    const settled = next.catch(() => undefined);
-    lanes.set(cluster, settled);
-    void settled.then(() => lanes.get(cluster) === settled && lanes.delete(cluster));
-    return next;
-  };
-  const subscription = await ctx.transport.consume({
-    queue: args.queue,
-    decode: decodeMilestone,
-    handle: async (request) => {
-      await inLane((request.etcd_token ?? '').toLowerCase(), () => runDeploy({ ...deps, log: log.child({ workflowId: request.id }) }, request));
-      return { type: 'ack' };
-    },
-  });
+  // One deploy per cluster at a time (the intake's per-key lanes), so a cluster is in here at most once.
+  const deploying = new Set<string>();
+  const gate = new DispatchGate({ manager: deps.client, log });
   log.info('Deployer ready');
   return {
-    handlers: { status: () => ({ queue: args.queue, deploying: [...lanes.keys()] }) },
-    stop: () => subscription.cancel(),
+    handlers: {
+      async milestone(delivered) {
+        const { payload } = delivered;
+        const cluster = clusterOf(payload);
+        deploying.add(cluster);
+        try {
+          await gate.run(delivered, (rerun) => runDeploy({ ...deps, log: log.child({ workflowId: payload.id }) }, payload, rerun));
+        } finally {
+          deploying.delete(cluster);
+        }
+        return { type: 'ack' };
+      },
+      status: () => ({ queue: args.queue, deploying: [...deploying.keys()] }),
+    },
   };
 });

@@ -22,5 +22,3 @@ export const LABELS = {
 /** The Fleet-style unit name of an instance (reference §7.1: `<base>@<i>.service`). */
 export const unitInstanceName = (unit: string, instance: number): string => `${unit}@${instance}.service`;
 
-/** First host port of a cluster's allocation (design §2, reference §2.2 `etcd_cluster_ports`). */
-export const FIRST_CLUSTER_PORT = 45_000;

@@ -116,20 +116,28 @@ function notFound(action: string, etcdToken: string, unitName: string, failures:
   return new FleetHostsError(action, etcdToken, failures, `unit ${unitName} is not on any host that answered`);
 }
 
-/** Restarts every container of the unit, host by host at once; the text says what was restarted where. */
+/** How long Docker lets a container stop on a restart before it kills it (Docker's own default). */
+const RESTART_STOP_SECONDS = 10;
+
+/**
+ * Restarts every container of the unit, host by host at once; the text says what was restarted where. A restart may
+ * take a container's whole stop grace on top of an API call, so each gets the host deadline plus that grace: a live
+ * host whose container stops slowly is not reported dead (the unit was found within the host deadline already).
+ */
 async function restartUnit(deps: FleetDeps, etcdToken: string, hosts: readonly HostConnection[], unitName: string): Promise<string> {
   const outcomes = await findUnit(deps, 'restart_unit', etcdToken, hosts, unitName);
   const found = withUnit(outcomes);
   const failures = failuresOf(outcomes);
   if (found.length === 0) throw notFound('restart_unit', etcdToken, unitName, failures);
-  const restarts = await fanOut(
-    deps,
+  const perRestartMs = deps.args.hostTimeoutMs + RESTART_STOP_SECONDS * 1_000;
+  const mostOnOneHost = Math.max(...found.map((f) => f.containers.length));
+  const restarts = await onEachHost(
     found.map((f) => f.conn),
-    'restart_unit',
+    { pool: deps.pool, deadlineMs: perRestartMs * mostOnOneHost, operation: 'restart_unit' },
     async (host, conn) => {
       const lines: string[] = [];
       for (const c of found.find((f) => f.conn === conn)?.containers ?? []) {
-        await restartContainer(host, c.id);
+        await restartContainer(host, c.id, { timeoutSeconds: RESTART_STOP_SECONDS, timeoutMs: perRestartMs });
         lines.push(`Restarted ${unitName} (container ${c.name}, ${c.id.slice(0, 12)}) on host ${conn.name}`);
       }
       return lines;

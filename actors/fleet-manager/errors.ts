@@ -3,12 +3,6 @@
  * error crosses the broker as data). A host's own failure is the driver's DockerHostError, which names the host.
  */
 
-/** A request the FleetManager cannot take: unknown action, or a field missing or wrong (named). */
-export class FleetRequestError extends Error {
-  override readonly name = 'FleetRequestError';
-  readonly retryable = false;
-}
-
 /** Some hosts of the cluster could not answer; each is named, with what went wrong there. */
 export class FleetHostsError extends Error {
   override readonly name = 'FleetHostsError';

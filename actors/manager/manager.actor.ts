@@ -1,13 +1,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ManagerArgs, ManagerProtocol } from './messages.js';
-import { createApp } from '../../http/app.js';
+import type { ManagerActorProtocol } from './intake.js';
+import type { ManagerArgs } from './messages.js';
+import { createApp, REQUEST_DEADLINES_MS } from '../../http/app.js';
 import { tokenIssuer } from '../../http/auth.js';
 import { bootstrapPlatform, ensureAdminClient, ensurePlatformClient } from '../../http/bootstrap.js';
 import { openDatabase } from '../../http/database.js';
 import { externalAuthFrom } from '../../http/external-auth.js';
 import { purgeRpcRequests } from '../../http/maintenance.js';
-import { buildLogRelay, stopBuildLogRelay } from '../../http/routes/build-logs.js';
+import { loadMessagingMetadata } from '../../http/messaging-metadata.js';
+import { buildLogRelay } from '../../http/build-log-relay.js';
+import { standingIn } from '../../http/revocation.js';
 import { MANAGER_ROUTES, type ManagerDeps } from '../../http/routes/index.js';
 import { loadKeyPair } from '../../http/secrets.js';
 import { defineActor } from '../../runtime/actors/protocol.js';
@@ -16,15 +19,18 @@ import { defineActor } from '../../runtime/actors/protocol.js';
  * The Manager component (design §6): owns the database and serves the REST API. On first start it creates the admin
  * API client and prints its credentials once, on stdout, never in the logs.
  */
-export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async (ctx) => {
+export default defineActor<ManagerActorProtocol, ManagerArgs>(import.meta.url, async (ctx) => {
   const { config } = ctx.args;
   const db = await openDatabase(config.database, ctx.log);
   const externalAuth = externalAuthFrom(config.externalAuth, { log: ctx.log });
+  // Each instance relays its own copy of the build logs (reference §4.8), fed by its intake.
+  const buildLogs = buildLogRelay();
   const deps: ManagerDeps = {
     db,
-    tokens: tokenIssuer(config.tokens),
+    tokens: tokenIssuer({ ...config.tokens, standing: standingIn(db) }),
     log: ctx.log,
     transport: ctx.transport,
+    buildLogs,
     exchangeId: ctx.args.exchangeId,
     brokerId: ctx.args.brokerId,
     secrets: loadKeyPair(ctx.args.keys),
@@ -35,6 +41,8 @@ export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async 
   const admin = ctx.args.bootstrap ? (await bootstrapPlatform(db.fork(), deps.secrets, ctx.args.bootstrap)).adminClient : await ensureAdminClient(db.fork());
   if (ctx.args.platformClient) await ensurePlatformClient(db.fork(), ctx.args.platformClient);
   const server: Server = createApp(deps, MANAGER_ROUTES).listen(config.http.port, config.http.host);
+  server.headersTimeout = REQUEST_DEADLINES_MS.headers;
+  server.requestTimeout = REQUEST_DEADLINES_MS.request;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (err) => reject(new Error(`the Manager cannot listen on ${config.http.host}:${config.http.port}: ${err.message}`, { cause: err })));
@@ -62,13 +70,18 @@ export default defineActor<ManagerProtocol, ManagerArgs>(import.meta.url, async 
     );
   }, 60 * 60 * 1_000);
   purge.unref();
-  // Each instance relays its own copy of the build logs (reference §4.8); without messaging the route answers 503.
-  await buildLogRelay(ctx.transport, ctx.log).catch((err: unknown) => ctx.log.warn({ err }, 'build logs are not relayed: no messaging'));
   return {
-    handlers: { status: () => ({ url }) },
+    handlers: {
+      status: () => ({ url }),
+      messaging_metadata: () => loadMessagingMetadata(db.fork(), deps.secrets),
+      build_logs: ({ payload }) => {
+        buildLogs.relay(payload);
+        return { type: 'ack' };
+      },
+    },
     async stop() {
       clearInterval(purge);
-      await stopBuildLogRelay(ctx.transport); // ends the live streams, which would hold the server open
+      buildLogs.close(); // ends the live streams, which would hold the server open
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();

@@ -1,10 +1,13 @@
 import type { ManagerConfig } from '../../http/manager-config.js';
 import type { KeyPairPem } from '../../http/secrets.js';
+import type { MessagingMetadata } from '../../runtime/messaging/core/routing.js';
 
 /** The Manager component's protocol: other components talk to it over REST, so this is only for the runtime. */
 export type ManagerProtocol = {
   /** Where the API listens. */
   status: { msg: void; reply: { url: string } };
+  /** Its messaging tables, passwords opened: the messaging metadata of its own process (issue 19 item 1). */
+  messaging_metadata: { msg: void; reply: MessagingMetadata };
 };
 
 /** What the Manager starts from: plain data, so it can run forked. */

@@ -3,8 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { ManagerArgs } from './messages.js';
 import { loadManagerConfig, managerListenAddress } from '../../http/manager-config.js';
-import { generateKeyPair, secretsFromEnv } from '../../http/secrets.js';
+import { openDatabase } from '../../http/database.js';
+import { loadMessagingMetadata } from '../../http/messaging-metadata.js';
+import { generateKeyPair, loadKeyPair, secretsFromEnv } from '../../http/secrets.js';
 import { ConfigError, type ManagerAccess } from '../../runtime/config.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { MessagingMetadata } from '../../runtime/messaging/core/routing.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -95,4 +99,23 @@ export async function managerArgsFromEnv(env: Env, opts: { embedded: boolean; ex
       ? { bootstrap: { ...(env.AMQP_URL ? { amqpUrl: env.AMQP_URL } : {}), ...(env.DOCKER_HOST?.startsWith('unix://') ? { dockerUrl: env.DOCKER_HOST } : {}) } }
       : {}),
   };
+}
+
+/**
+ * The messaging metadata of the Manager's process before its actor runs (the transport opens first): its database
+ * opened, read and closed again, so the actor can open it (an embedded one takes one process at a time).
+ */
+export async function readMessagingMetadataOnce(args: ManagerArgs, log: Logger): Promise<MessagingMetadata> {
+  const db = await openDatabase(args.config.database, log);
+  try {
+    const metadata = await loadMessagingMetadata(db.fork(), loadKeyPair(args.keys));
+    if (metadata.exchanges.length === 0) {
+      throw new ConfigError([
+        "EXCHANGE_ID: the Manager's database has no exchange yet: run `openaperture bootstrap` (the first exchange and broker), or set OA_MESSAGING_METADATA or AMQP_URL",
+      ]);
+    }
+    return metadata;
+  } finally {
+    await db.close();
+  }
 }

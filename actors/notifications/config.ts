@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { worstCaseMs, type RetryPolicy } from './core/retry.js';
-import { NOTIFICATIONS_ASK_TIMEOUT_MS } from './routes.js';
+import { NOTIFICATIONS_ASK_TIMEOUT_MS } from './intake.js';
 import { ConfigError, parseEnv } from '../../runtime/config.js';
 
 /**

@@ -23,3 +23,9 @@ export const EmailRequested = z.object({
   notifications: z.object({ email_addresses: z.array(z.string()) }),
 });
 export type EmailRequested = z.infer<typeof EmailRequested>;
+
+/**
+ * The message id of a workflow's completion e-mail: one per workflow, so that Notifications drops a second send of it
+ * as it drops a redelivered copy (the orchestrator's final transition run again after a lost acknowledgement).
+ */
+export const completionEmailId = (workflowId: string): string => `workflow-completed-email/${workflowId}`;

@@ -1,5 +1,6 @@
 import type { ChatSettings } from './config.js';
 import { noRecipientReason, partitionAddresses } from './core/addresses.js';
+import { chatText } from './core/chat-payload.js';
 import { deliveryOutcome } from './core/outcome.js';
 import type { RetryPolicy } from './core/retry.js';
 import { roomsFor } from './core/rooms.js';
@@ -14,11 +15,25 @@ export interface SendDeps {
   readonly log: Logger;
 }
 
+const NO_CHAT_SERVICE = 'no chat service is configured (OA_CHAT_WEBHOOKS or HIPCHAT_AUTH_TOKENS)';
+
+/**
+ * A chat message with nowhere to go, logged (one line per message) and acked. Deliberate, as the README says: a
+ * channel nobody configured is no failure a replay would mend, and every workflow sends a dozen of them (issue 14).
+ */
+function logInstead(request: ChatRequested, why: string, log: Logger): Outcome {
+  const { is_success, prefix, room_names } = request;
+  log.info({ is_success, prefix, room_names: room_names ?? [], text: chatText(request) }, `chat message not sent: ${why}`);
+  return { type: 'ack' };
+}
+
 /** A `notifications_hipchat` message to each of its rooms (core/rooms.ts), each retried on its own. */
-export async function sendChat(request: ChatRequested, deps: SendDeps & { readonly chat: ChatDriver; readonly settings: ChatSettings }): Promise<Outcome> {
+export async function sendChat(request: ChatRequested, deps: SendDeps & { readonly chat: ChatDriver | null; readonly settings: ChatSettings }): Promise<Outcome> {
+  const { chat } = deps;
+  if (chat === null) return logInstead(request, NO_CHAT_SERVICE, deps.log);
   const rooms = roomsFor(request.room_names, deps.settings.defaultRoom);
-  if (!rooms.ok) return { type: 'dead-letter', reason: rooms.reason };
-  const report = await deliverToEach({ targets: rooms.rooms, send: (room) => deps.chat.send(room, request), policy: deps.policy, log: deps.log });
+  if (!rooms.ok) return logInstead(request, rooms.reason, deps.log);
+  const report = await deliverToEach({ targets: rooms.rooms, send: (room) => chat.send(room, request), policy: deps.policy, log: deps.log });
   if (report.delivered.length > 0) deps.log.info({ rooms: report.delivered, driver: deps.settings.driver }, 'chat message delivered');
   return deliveryOutcome('chat message', report.delivered, report.failures);
 }

@@ -28,6 +28,35 @@ export const STEP_FAILED = 'workflow.step_failed';
 export const MILESTONES = ['config', 'build', 'deploy', 'deploy_oa', 'scheduled'] as const;
 export type Milestone = (typeof MILESTONES)[number];
 
+export type MilestoneOrder = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Whether `milestones` can run in this order (issue 14 item 3), from what each needs of an earlier one (reference §5.1,
+ * §6, §7): `deploy` and `deploy_oa` run what a Builder milestone (`config` or `build`) before them found: the cluster
+ * (`etcd.json`), the units and the image. `config` verifies that the commit's image is already in the registry, so
+ * before the workflow's first `build` it fails (no image yet) or makes that build a no-op. Anything else runs: a
+ * `build` or `config` after others, a milestone twice, `scheduled` anywhere.
+ */
+export function checkMilestoneOrder(milestones: readonly string[]): MilestoneOrder {
+  const unknown = milestones.find((m) => !(MILESTONES as readonly string[]).includes(m));
+  if (unknown !== undefined) return { ok: false, reason: `unknown milestone ${JSON.stringify(unknown)} (known: ${MILESTONES.join(', ')})` };
+  const firstOf = (...names: Milestone[]): number => {
+    const at = milestones.findIndex((m) => (names as string[]).includes(m));
+    return at === -1 ? Number.POSITIVE_INFINITY : at;
+  };
+  const builder = firstOf('config', 'build');
+  const deploy = firstOf('deploy', 'deploy_oa');
+  if (deploy < builder) {
+    const name = milestones[deploy];
+    return { ok: false, reason: `${name} needs a config or build milestone before it, which finds the cluster, the units and the image it deploys` };
+  }
+  const build = firstOf('build');
+  if (build !== Number.POSITIVE_INFINITY && firstOf('config') < build) {
+    return { ok: false, reason: 'config comes before build: config verifies that the image is already in the registry, and the build after it is what makes it; put build first (it renders the templates too), or leave config out' };
+  }
+  return { ok: true };
+}
+
 const Id = z.union([z.string(), z.number()]).transform(String);
 const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
@@ -55,7 +84,7 @@ export type UnitHealth = z.infer<typeof UnitHealth>;
  */
 export const DeployableUnit = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be lower-case letters, digits, "_", "." or "-" (at most 63)'),
-  /** The image; the built `<docker_url>:<sha>` when absent. */
+  /** The image; the built `<docker_url>:<sha>-<context hash>` when absent. */
   image: z.string().min(1).optional(),
   ports: z.array(z.number().int().min(1).max(65_535)).default([]),
   environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}),
@@ -119,7 +148,7 @@ export const OrchestrationRequest = z.looseObject({
   // Ours (issue 5, 6, 7).
   /** Set by the orchestrator per dispatch; a worker echoes it, so a duplicate or stale callback is recognised. */
   dispatch_id: nullable(z.string()),
-  /** The image the build milestone produced (`<docker_url>:<sha>`), which `deploy` runs. */
+  /** The image the Builder built or verified (`<docker_url>:<sha>-<context hash>`, README "Image identity"), which `deploy` runs. */
   docker_image: nullable(z.string()),
   /** Why the worker failed the milestone (on `workflow.step_failed`): a sentence a person can act on. */
   failure_reason: nullable(z.string()),
@@ -141,6 +170,15 @@ export type CancelRequested = z.infer<typeof CancelRequested>;
 export type OrchestratorInbox =
   | { readonly type: typeof EXECUTE_REQUESTED | typeof STEP_COMPLETED | typeof STEP_FAILED; readonly payload: OrchestrationRequest }
   | { readonly type: typeof CANCEL_REQUESTED; readonly payload: CancelRequested };
+
+/**
+ * The dispatch a saved workflow waits for: `orchestration.run.dispatchId` as the orchestrator persists it (issue 14),
+ * read by workers before they run a request and by the Manager before it takes a worker's save. Null when none.
+ */
+export function awaitedDispatchOf(orchestration: unknown): string | null {
+  const run = (orchestration as { run?: { dispatchId?: unknown } | null } | null | undefined)?.run;
+  return typeof run?.dispatchId === 'string' ? run.dispatchId : null;
+}
 
 /** The queue a milestone's worker listens on (reference §5.4); undefined for milestones the orchestrator runs itself. */
 export function workerQueueOf(milestone: string): string | undefined {

@@ -1,6 +1,6 @@
 import type { ManagerClient } from '../../http/client/manager-client.js';
 import type { Logger } from '../../runtime/logger.js';
-import type { Destination, Transport } from '../../runtime/messaging/transport.js';
+import type { Destination, Messaging, PublishOptions } from '../../runtime/messaging/transport.js';
 import type { DispatchTarget, WorkerMilestone } from './core/dispatch.js';
 import type { PersistedWorkflow } from './core/persisted.js';
 import type { MachineSettings, SavedFields } from './core/state.js';
@@ -9,8 +9,9 @@ import { batchedSaves } from './save-batcher.js';
 import type { ResolveTarget } from './targets.js';
 
 /**
- * What a workflow actor does I/O with: the orchestrator builds one set per process and hands it to every workflow
- * actor, so ten thousand workflows share one Manager client (one token), one transport, and batched saves.
+ * What a workflow actor does I/O with: the orchestrator builds one set per process and its workflow supervisor
+ * hands it to every workflow actor as its capabilities (in-process, never in args), so ten thousand workflows share
+ * one Manager client (one token), one transport, and batched saves.
  */
 export interface WorkflowPorts {
   readonly settings: MachineSettings;
@@ -20,22 +21,17 @@ export interface WorkflowPorts {
   save(workflowId: string, fields: SavedFields): Promise<void>;
   resolve(milestone: WorkerMilestone, request: OrchestrationRequest): Promise<DispatchTarget>;
   /** Resolves once the broker has the message (publisher confirm). */
-  publish(to: Destination, type: string, payload: unknown): Promise<void>;
+  publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void>;
   newId(): string;
-  now(): number;
-  /** The workflow's actor is stopping: it is over. */
-  finished(workflowId: string): void;
 }
 
 export function workflowPorts(deps: {
   readonly settings: MachineSettings;
   readonly log: Logger;
   readonly manager: Pick<ManagerClient, 'workflows'>;
-  readonly transport: Pick<Transport, 'publish'>;
+  readonly transport: Pick<Messaging, 'publish'>;
   readonly resolve: ResolveTarget;
   readonly newId: () => string;
-  readonly now: () => number;
-  readonly finished: (workflowId: string) => void;
 }): WorkflowPorts {
   const { manager, transport } = deps;
   return {
@@ -44,9 +40,7 @@ export function workflowPorts(deps: {
     load: (id) => manager.workflows.get(id),
     save: batchedSaves((updates) => manager.workflows.updateMany(updates)),
     resolve: deps.resolve,
-    publish: (to, type, payload) => transport.publish(to, type, payload),
+    publish: (to, type, payload, options) => transport.publish(to, type, payload, options),
     newId: deps.newId,
-    now: deps.now,
-    finished: deps.finished,
   };
 }

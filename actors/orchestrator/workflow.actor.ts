@@ -1,6 +1,5 @@
-import { CHAT_REQUESTED, EMAIL_REQUESTED, NOTIFICATIONS_CHAT_QUEUE, NOTIFICATIONS_EMAIL_QUEUE } from '../notifications/messages.js';
-import { Mailbox } from '../../runtime/actors/mailbox.js';
-import { defineActor } from '../../runtime/actors/protocol.js';
+import { CHAT_REQUESTED, completionEmailId, EMAIL_REQUESTED, NOTIFICATIONS_CHAT_QUEUE, NOTIFICATIONS_EMAIL_QUEUE } from '../notifications/messages.js';
+import { defineActor, type ActorContext, type Timer } from '../../runtime/actors/protocol.js';
 import type { Outcome } from '../../runtime/messaging/transport.js';
 import { advance } from './core/machine.js';
 import { adopt } from './core/persisted.js';
@@ -11,14 +10,13 @@ import type { WorkflowPorts } from './ports.js';
 /**
  * One running workflow (design §7): a transient in-memory child of the orchestrator's workflow supervisor. It owns
  * the workflow's state, applies the machine (core/machine.ts) and carries out its effects in order, so every
- * transition is saved before anything is dispatched. Its timers (deadline, `scheduled`) feed the same serial queue
- * as its messages. On start, and on a restart after a crash, it adopts what the Manager has.
+ * transition is saved before anything is dispatched. Its timers (deadline, `scheduled`) are messages to itself
+ * (`ctx.sendAfter`), in turn with its other messages. On start, and on a restart after a crash, it adopts what the
+ * Manager has. Its I/O is the orchestrator's, shared by every workflow: its capabilities (ports.ts).
  */
 
 export interface WorkflowArgs {
   readonly workflowId: string;
-  /** The orchestrator's ports, by reference: workflow actors always run in the orchestrator's process (in-memory). */
-  readonly ports: WorkflowPorts;
 }
 
 /** The delivery's outcome, or `finished`: this actor was over before the message's turn came; route it again. */
@@ -29,38 +27,61 @@ export type WorkflowProtocol = {
   event: { msg: OrchestratorInbox; reply: WorkflowReply };
 };
 
-/** setTimeout's longest wait; a later deadline fires early and the machine arms it again. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+type TimerName = Extract<Effect, { type: 'arm' }>['timer'];
 
-export default defineActor<WorkflowProtocol, WorkflowArgs>(import.meta.url, async (ctx) => {
-  const { ports, workflowId } = ctx.args;
-  // The shared logger, the id in each line: a child logger per workflow costs memory ten thousand times over.
-  const { log } = ports;
-  const serial = new Mailbox();
-  const timers = new Map<'deadline' | 'wake', NodeJS.Timeout>();
-  let state: WorkflowState = { phase: 'new', settings: ports.settings };
-  let finished = false;
+/** What the workflow tells itself: one of its timers fired (a milestone's deadline, a `scheduled` wake-up). */
+type WorkflowInfo = { timer: { readonly timer: TimerName; readonly dispatchId: string } };
 
-  function disarm(): void {
-    for (const timer of timers.values()) clearTimeout(timer);
-    timers.clear();
+/**
+ * A workflow's state and what it does with it. A class, not closures: ten thousand of these share their methods and
+ * their shape, which closures per workflow would not.
+ */
+class WorkflowRun {
+  private readonly timers = new Map<TimerName, Timer>();
+  private state: WorkflowState;
+  finished = false;
+
+  constructor(
+    private readonly ctx: ActorContext<WorkflowArgs, WorkflowInfo, WorkflowPorts>,
+    private readonly ports: WorkflowPorts,
+    private readonly workflowId: string,
+  ) {
+    this.state = { phase: 'new', settings: ports.settings };
   }
 
-  function arm(effect: Extract<Effect, { type: 'arm' }>): void {
-    clearTimeout(timers.get(effect.timer));
-    const event: WorkflowEvent =
-      effect.timer === 'deadline' ? { type: 'deadline', dispatchId: effect.dispatchId } : { type: 'wake', dispatchId: effect.dispatchId, freshId: ports.newId() };
-    const delayMs = Math.min(Math.max(effect.at - ports.now(), 0), MAX_TIMER_MS);
-    const timer = setTimeout(() => {
-      timers.delete(effect.timer);
-      // A timer is not a message: nobody waits for it, so a failure to apply it crashes the actor (and it resumes).
-      Promise.resolve(serial.run(() => apply(event))).catch((err: unknown) => ctx.fail(err instanceof Error ? err : new Error(String(err))));
-    }, delayMs);
-    timers.set(effect.timer, timer);
+  /** On start, and on a restart after a crash: what the Manager has. */
+  async adopt(): Promise<void> {
+    const adopted = adopt(await this.ports.load(this.workflowId), this.ports.settings, this.ctx.now());
+    this.state = adopted.next;
+    await this.performAll(adopted.effects);
+  }
+
+  async event(msg: OrchestratorInbox): Promise<WorkflowReply> {
+    if (this.finished) return { type: 'finished' };
+    return this.apply(await this.eventOf(msg));
+  }
+
+  /** A timer's event; the machine checks its dispatch id, so a timer of an earlier milestone changes nothing. */
+  async timer(timer: TimerName, dispatchId: string): Promise<void> {
+    if (this.finished) return;
+    await this.apply(timer === 'deadline' ? { type: 'deadline', dispatchId } : { type: 'wake', dispatchId, freshId: this.ports.newId() });
+  }
+
+  private disarm(): void {
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
+  }
+
+  private arm(effect: Extract<Effect, { type: 'arm' }>): void {
+    this.timers.get(effect.timer)?.cancel();
+    this.timers.set(effect.timer, this.ctx.sendAfter(effect.at - this.ctx.now(), 'timer', { timer: effect.timer, dispatchId: effect.dispatchId }));
   }
 
   /** Carries out one effect; what it feeds back (a target, a confirmation) is applied before the next one. */
-  async function perform(effect: Effect): Promise<Outcome | undefined> {
+  private async perform(effect: Effect): Promise<Outcome | undefined> {
+    const { ports, workflowId } = this;
+    // The shared logger, the id in each line: a child logger per workflow costs memory ten thousand times over.
+    const { log } = ports;
     switch (effect.type) {
       case 'notify':
         await ports.publish({ exchangeId: effect.exchangeId, queue: NOTIFICATIONS_CHAT_QUEUE }, CHAT_REQUESTED, effect.chat);
@@ -69,20 +90,21 @@ export default defineActor<WorkflowProtocol, WorkflowArgs>(import.meta.url, asyn
         await ports.save(workflowId, effect.fields);
         return undefined;
       case 'resolve':
-        return apply({ type: 'target', dispatchId: effect.dispatchId, target: await ports.resolve(effect.milestone, currentRequest()) });
+        return this.apply({ type: 'target', dispatchId: effect.dispatchId, target: await ports.resolve(effect.milestone, this.currentRequest()) });
       case 'publish':
         await ports.publish(effect.to, MILESTONE_REQUESTED, effect.request);
         log.info({ workflowId, milestone: effect.request.current_step, to: effect.to, dispatchId: effect.request.dispatch_id }, 'milestone dispatched');
-        return apply({ type: 'confirmed', dispatchId: effect.request.dispatch_id ?? '' });
+        return this.apply({ type: 'confirmed', dispatchId: effect.request.dispatch_id ?? '' });
       case 'arm':
-        arm(effect);
+        this.arm(effect);
         return undefined;
       case 'disarm':
-        disarm();
+        this.disarm();
         return undefined;
       case 'email':
         log.info({ workflowId, recipients: effect.email.notifications.email_addresses.length }, 'Sending :on_workflow_completed email notification');
-        await ports.publish({ exchangeId: effect.exchangeId, queue: NOTIFICATIONS_EMAIL_QUEUE }, EMAIL_REQUESTED, effect.email);
+        // Its id names the workflow's completion: Notifications drops a second one (a final transition run again).
+        await ports.publish({ exchangeId: effect.exchangeId, queue: NOTIFICATIONS_EMAIL_QUEUE }, EMAIL_REQUESTED, effect.email, { messageId: completionEmailId(workflowId) });
         return undefined;
       case 'ignore':
         log.info({ workflowId, reason: effect.reason }, 'message ignored');
@@ -90,66 +112,58 @@ export default defineActor<WorkflowProtocol, WorkflowArgs>(import.meta.url, asyn
       case 'reject':
         return { type: 'dead-letter', reason: `workflow ${workflowId}: ${effect.reason}` };
       case 'finish':
-        finish();
+        this.finish();
         return undefined;
     }
   }
 
-  function currentRequest() {
-    if (state.phase !== 'running') throw new Error(`workflow ${workflowId} has no running milestone to resolve`);
-    return state.request;
+  private currentRequest() {
+    if (this.state.phase !== 'running') throw new Error(`workflow ${this.workflowId} has no running milestone to resolve`);
+    return this.state.request;
   }
 
-  function finish(): void {
-    if (finished) return;
-    finished = true;
-    disarm();
-    ports.finished(workflowId);
-    ctx.exit();
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.disarm();
+    this.ctx.exit();
   }
 
-  async function performAll(effects: readonly Effect[]): Promise<Outcome> {
+  private async performAll(effects: readonly Effect[]): Promise<Outcome> {
     let outcome: Outcome = { type: 'ack' };
-    for (const effect of effects) outcome = (await perform(effect)) ?? outcome;
+    for (const effect of effects) outcome = (await this.perform(effect)) ?? outcome;
     return outcome;
   }
 
-  async function apply(event: WorkflowEvent): Promise<Outcome> {
-    const { next, effects } = advance(state, event, ports.now());
-    state = next;
-    return performAll(effects);
+  private async apply(event: WorkflowEvent): Promise<Outcome> {
+    const { next, effects } = advance(this.state, event, this.ctx.now());
+    this.state = next;
+    return this.performAll(effects);
   }
 
-  async function eventOf(msg: OrchestratorInbox): Promise<WorkflowEvent> {
+  private async eventOf(msg: OrchestratorInbox): Promise<WorkflowEvent> {
     switch (msg.type) {
       case EXECUTE_REQUESTED:
-        return { type: 'execute', request: msg.payload, freshId: ports.newId() };
+        return { type: 'execute', request: msg.payload, freshId: this.ports.newId() };
       case STEP_COMPLETED:
-        return { type: 'step_completed', request: msg.payload, freshId: ports.newId() };
+        return { type: 'step_completed', request: msg.payload, freshId: this.ports.newId() };
       case CANCEL_REQUESTED: {
         // The Manager wrote its cancel line into the event log: keep it in what is saved next.
-        const row = state.phase === 'running' ? await ports.load(workflowId) : undefined;
+        const row = this.state.phase === 'running' ? await this.ports.load(this.workflowId) : undefined;
         return { type: 'cancel', reason: msg.payload.reason, eventLog: row?.event_log ?? null };
       }
       default:
         return { type: 'step_failed', request: msg.payload };
     }
   }
+}
 
-  const adopted = adopt(await ports.load(workflowId), ports.settings, ports.now());
-  state = adopted.next;
-  await performAll(adopted.effects);
-
+export default defineActor<WorkflowProtocol, WorkflowArgs, WorkflowInfo, WorkflowPorts>(import.meta.url, async (ctx) => {
+  const run = new WorkflowRun(ctx, ctx.capabilities, ctx.args.workflowId);
+  await run.adopt();
   return {
-    handlers: {
-      event: (msg) =>
-        serial.run(async () => {
-          if (finished) return { type: 'finished' } as const;
-          return apply(await eventOf(msg));
-        }),
-    },
-    stop: () => {
-      disarm();
-    },
+    handlers: { event: (msg) => run.event(msg) },
+    // Nobody waits for a timer: a failure to apply it crashes the actor, which then resumes from the Manager.
+    info: { timer: ({ timer, dispatchId }) => run.timer(timer, dispatchId) },
   };
 });

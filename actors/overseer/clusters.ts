@@ -14,7 +14,6 @@ import {
 } from './core/cluster-health.js';
 import type { OverseerDeps } from './deps.js';
 import { FleetReplyError } from './errors.js';
-import type { Timers } from './timers.js';
 import { FLEET_ACTION_REQUESTED, FLEET_ACTION_TIMEOUT_MS, FLEET_MANAGER_QUEUE, FleetReplies, type FleetAction, type FleetReply, type FleetRequest } from '../fleet-manager/messages.js';
 import { readAllPages } from '../../http/client/manager-client.js';
 
@@ -45,13 +44,22 @@ export async function postEvents(deps: OverseerDeps, events: readonly HealthEven
   }
 }
 
+/** A later recheck of a cluster's failed units: a message the Overseer sends itself (overseer.actor.ts). */
+export interface Recheck {
+  readonly etcdToken: string;
+  readonly suspects: readonly string[];
+  /** Checks still to make before the units still failed are reported. */
+  readonly remaining: number;
+}
+
 /** The cluster monitor of one Overseer: which clusters are being checked (a slow one is not checked twice at once). */
 export class ClusterMonitor {
   private readonly busy = new Set<string>();
 
   constructor(
     private readonly deps: OverseerDeps,
-    private readonly timers: Timers,
+    /** Delivers `recheck` to `recheck()` after `delayMs` (a timer message of the actor). */
+    private readonly later: (delayMs: number, recheck: Recheck) => void,
   ) {}
 
   /** One pass over every cluster of the exchange. */
@@ -61,15 +69,36 @@ export class ClusterMonitor {
     await Promise.all(idle.map((token) => this.check(token)));
   }
 
+  /** A recheck come due: the units still failed are rechecked again later, or reported once none are left to make. */
+  async recheck({ etcdToken, suspects, remaining }: Recheck): Promise<void> {
+    if (remaining === 0) {
+      this.busy.delete(etcdToken);
+      await postEvents(this.deps, failedUnitEvents(etcdToken, suspects));
+      return;
+    }
+    let failed: string[] = [];
+    try {
+      const states = await tryFleet(this.deps, { etcd_token: etcdToken, action: 'list_unit_states' });
+      failed = states === undefined ? [] : stillFailed(suspects, states);
+    } finally {
+      this.followUp(etcdToken, failed, remaining - 1);
+    }
+  }
+
   private async check(etcdToken: string): Promise<void> {
     this.busy.add(etcdToken);
     let suspects: string[] = [];
     try {
       suspects = await this.checkOnce(etcdToken);
     } finally {
-      if (suspects.length === 0) this.busy.delete(etcdToken);
-      else this.recheck(etcdToken, suspects, this.deps.args.clusters.failedUnitRechecks);
+      this.followUp(etcdToken, suspects, this.deps.args.clusters.failedUnitRechecks);
     }
+  }
+
+  /** No suspects: the cluster is free for the next pass. Otherwise it stays busy until the rechecks are over. */
+  private followUp(etcdToken: string, suspects: readonly string[], remaining: number): void {
+    if (suspects.length === 0) this.busy.delete(etcdToken);
+    else this.later(remaining === 0 ? 0 : this.deps.args.clusters.recheckDelayMs, { etcdToken, suspects, remaining });
   }
 
   /** Machines, disks, units; the units found failed are returned for rechecking. */
@@ -88,27 +117,5 @@ export class ClusterMonitor {
       return [];
     }
     return failedUnitsOf(states);
-  }
-
-  /** After `remaining` more checks, the units still failed are reported; the cluster is then free for the next pass. */
-  private recheck(etcdToken: string, suspects: readonly string[], remaining: number): void {
-    const report = async (failed: readonly string[]): Promise<void> => {
-      this.busy.delete(etcdToken);
-      await postEvents(this.deps, failedUnitEvents(etcdToken, failed));
-    };
-    if (remaining === 0) {
-      this.timers.after(0, 'failed unit report', () => report(suspects));
-      return;
-    }
-    this.timers.after(this.deps.args.clusters.recheckDelayMs, 'failed unit recheck', async () => {
-      let failed: string[] = [];
-      try {
-        const states = await tryFleet(this.deps, { etcd_token: etcdToken, action: 'list_unit_states' });
-        failed = states === undefined ? [] : stillFailed(suspects, states);
-      } finally {
-        if (failed.length === 0) this.busy.delete(etcdToken);
-        else this.recheck(etcdToken, failed, remaining - 1);
-      }
-    });
   }
 }

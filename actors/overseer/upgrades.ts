@@ -11,7 +11,8 @@ import { componentAfter, decideUpgradeProgress, failedUpgrade, planUpgradeWorkfl
 import type { OverseerDeps } from './deps.js';
 import { UpgradeStatusError } from './errors.js';
 import { hourlyDelayMs, planHourlyTimers } from './core/schedule.js';
-import { serialByKey, type Timers } from './timers.js';
+import { serialByKey } from './serial-by-key.js';
+import type { Timer } from '../../runtime/actors/protocol.js';
 import { readAllPages, type SystemComponent, type SystemComponentInput } from '../../http/client/manager-client.js';
 
 const UpgradeStatusSchema = z.object({
@@ -48,10 +49,14 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 
 export class Upgrades {
   private readonly serially = serialByKey();
-  /** Type -> cancel of its pending hourly request. */
-  private readonly hourly = new Map<string, () => void>();
+  /** Type -> its pending hourly request. */
+  private readonly hourly = new Map<string, Timer>();
 
-  constructor(private readonly deps: OverseerDeps) {}
+  constructor(
+    private readonly deps: OverseerDeps,
+    /** Delivers the type's hourly request to `hourlyDue()` after `delayMs` (a timer message of the actor). */
+    private readonly later: (delayMs: number, componentType: string) => Timer,
+  ) {}
 
   /** The components of the Overseer's exchange. */
   components(): Promise<SystemComponent[]> {
@@ -78,21 +83,23 @@ export class Upgrades {
    * Gives each `hourly` component a timer that asks for its upgrade at a random moment of the window, and takes away
    * the timers of components that are gone or no longer hourly (reference §8.3 ComponentStatusMgr).
    */
-  async schedule(timers: Timers): Promise<void> {
+  async schedule(): Promise<void> {
     const plan = planHourlyTimers(await this.components(), new Set(this.hourly.keys()));
     for (const type of plan.cancel) {
-      this.hourly.get(type)?.();
+      this.hourly.get(type)?.cancel();
       this.hourly.delete(type);
     }
     for (const type of plan.schedule) {
       const delayMs = hourlyDelayMs(this.deps.random(), this.deps.args.upgrades.hourlyWindowMs);
-      const cancel = timers.after(delayMs, 'hourly upgrade', async () => {
-        this.hourly.delete(type);
-        await this.request(type, 'scheduled');
-      });
-      this.hourly.set(type, cancel);
+      this.hourly.set(type, this.later(delayMs, type));
       this.deps.log.debug({ componentType: type, delayMs }, 'hourly upgrade scheduled');
     }
+  }
+
+  /** The hourly request of a type come due. */
+  async hourlyDue(type: string): Promise<void> {
+    this.hourly.delete(type);
+    await this.request(type, 'scheduled');
   }
 
   private async start(component: SystemComponent, trigger: UpgradeTrigger): Promise<void> {

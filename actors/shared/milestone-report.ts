@@ -9,12 +9,13 @@
  */
 import type { ManagerClient } from '../../http/client/manager-client.js';
 import type { Logger } from '../../runtime/logger.js';
-import type { Transport } from '../../runtime/messaging/transport.js';
+import type { Messaging } from '../../runtime/messaging/transport.js';
 import { CHAT_REQUESTED, NOTIFICATIONS_CHAT_QUEUE, type ChatRequested } from '../notifications/messages.js';
+import { DispatchSuperseded } from './dispatch.js';
 import { STEP_COMPLETED, STEP_FAILED, WORKFLOW_ORCHESTRATION_QUEUE, type OrchestrationRequest } from '../orchestrator/messages.js';
 
 export interface MilestoneReportDeps {
-  readonly transport: Pick<Transport, 'publish'>;
+  readonly transport: Pick<Messaging, 'publish'>;
   readonly manager: Pick<ManagerClient, 'workflows'>;
   readonly log: Logger;
 }
@@ -24,7 +25,7 @@ export interface MilestoneReport {
   readonly request: OrchestrationRequest;
   /** An event-log line and a chat message (green when `ok`); saved with the next `save`, `completed` or `failed`. */
   notify(message: string, ok?: boolean): Promise<void>;
-  /** Persists the event log so far. */
+  /** Persists the event log so far; DispatchSuperseded when the workflow no longer waits for this run. */
   save(): Promise<void>;
   /** Saves and hands the workflow back to the orchestrator with `additions`. */
   completed(additions?: Partial<OrchestrationRequest>): Promise<void>;
@@ -54,7 +55,22 @@ export function milestoneReport(deps: MilestoneReportDeps, initial: Orchestratio
   const prefix = notificationPrefix(initial);
   const log = deps.log.child({ workflowId: initial.id, milestone: initial.current_step });
 
-  const save = () => deps.manager.workflows.update(request.id, { event_log: request.event_log ?? [] });
+  // While the workflow waits for this run's dispatch only: a run it no longer waits for must not overwrite the lines
+  // written after it (a request redelivered and run again, a worker cut off from its broker), and stops.
+  let superseded: DispatchSuperseded | undefined;
+  const stopIfSuperseded = () => {
+    if (superseded !== undefined) throw superseded;
+  };
+  const save = async () => {
+    stopIfSuperseded();
+    const fields = { event_log: request.event_log ?? [] };
+    const dispatchId = request.dispatch_id;
+    if (dispatchId === null || dispatchId === undefined) return deps.manager.workflows.update(request.id, fields);
+    const saved = await deps.manager.workflows.updateForDispatch(request.id, dispatchId, fields);
+    if (saved.updated) return;
+    superseded = new DispatchSuperseded(`the Manager refused the ${request.current_step ?? 'milestone'} report: ${saved.reason}`);
+    throw superseded;
+  };
   const callback = async (type: string) => {
     await save();
     const to = { exchangeId: exchangeOf(request.workflow_orchestration_exchange_id, 'workflow_orchestration_exchange_id'), queue: WORKFLOW_ORCHESTRATION_QUEUE };
@@ -66,6 +82,7 @@ export function milestoneReport(deps: MilestoneReportDeps, initial: Orchestratio
       return request;
     },
     async notify(message, ok = true) {
+      stopIfSuperseded();
       request = { ...request, event_log: [...(request.event_log ?? []), `${prefix} ${message}`] };
       (ok ? log.info : log.warn).call(log, { ok }, message);
       const chat: ChatRequested = { is_success: ok, prefix, message, room_names: roomNamesOf(request.notifications_config) };

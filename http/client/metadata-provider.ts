@@ -1,7 +1,7 @@
 /**
  * The Manager-backed messaging metadata provider (issue 3 item 7, issue 4 item 7; reference §4.1, §4.2, §4.4): every
- * exchange, broker, connection and restriction, read through the typed client, all pages. Wrap it in
- * `cachedMetadataProvider` (5 min, runtime/messaging/metadata.ts) as the reference cached it.
+ * exchange, broker, connection and restriction, read through the typed client, all pages. A process reads it at
+ * start, every OA_MESSAGING_REFRESH_S and on `messaging_changed` (runtime/messaging/metadata-source.ts, issue 19).
  *
  * The component's API client must be an **admin**: the Manager returns broker passwords to admins only (design §2),
  * and a connection without its password cannot be used. A non-admin client gets a MessagingMetadataError saying so.
@@ -9,7 +9,10 @@
 import { findMetadataProblems } from '../../runtime/messaging/core/metadata-references.js';
 import type { BrokerRestriction, MessagingBrokerConnection, MessagingMetadata } from '../../runtime/messaging/core/routing.js';
 import { MessagingMetadataError, type MessagingMetadataProvider } from '../../runtime/messaging/metadata.js';
-import type { ManagerClient } from './manager-client.js';
+import type { MetadataOrigin } from '../../runtime/messaging/open.js';
+import type { ManagerAccess } from '../../runtime/config.js';
+import type { Logger } from '../../runtime/logger.js';
+import { managerClient, type ManagerClient } from './manager-client.js';
 import { MAX_PAGE_SIZE, readAllPages } from './replies.js';
 import type { BrokerConnection } from './schemas.js';
 
@@ -82,5 +85,14 @@ export function managerMetadataProvider(opts: ManagerMetadataOptions): Messaging
       if (problems.length > 0) throw new MessagingMetadataError(opts.source, problems);
       return metadata;
     },
+  };
+}
+
+/** Where a process configured as seed 000 says (MANAGER_URL, OAUTH_*) reads its messaging metadata: the Manager's API. */
+export function managerMetadataOrigin(access: ManagerAccess, log: Logger): MetadataOrigin {
+  return {
+    provider: managerMetadataProvider({ client: managerClient({ ...access, log }), source: access.baseUrl }),
+    describe: `the Manager at ${access.baseUrl}`,
+    variable: 'MANAGER_URL',
   };
 }

@@ -125,9 +125,27 @@ export const Cluster = z.object({
   hosting_provider_id: ref,
   allow_docker_builds: z.boolean().nullable(),
   messaging_exchange_id: ref,
+  /** Host ports its containers publish on, both ends included, and the address they bind, null: each host's default (issue 15 item 5). */
+  port_range_start: z.number().int(),
+  port_range_end: z.number().int(),
+  bind_address: text,
   ...stamps,
 });
 export type Cluster = z.infer<typeof Cluster>;
+
+/** A host port allocated in a cluster (`etcd_cluster_ports`): held by container `holder` on `host` for its `container_port`. */
+export const ClusterPort = z.object({
+  id,
+  etcd_cluster_id: id,
+  product_component_id: ref,
+  port: z.number().int().nullable(),
+  holder: text,
+  host: text,
+  container_port: z.number().int().nullable(),
+  workflow_id: text,
+  ...stamps,
+});
+export type ClusterPort = z.infer<typeof ClusterPort>;
 
 /** How to reach a Docker host, secrets opened (`GET /clusters/:etcd_token/host_connections`, admins only). */
 export const HostConnection = z.object({

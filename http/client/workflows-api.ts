@@ -63,6 +63,9 @@ export interface UpdateManyOutcome {
   readonly not_found: readonly string[];
 }
 
+/** A worker's save: applied, or not because the workflow no longer waits for the worker's dispatch (the reason). */
+export type DispatchUpdate = { readonly updated: true } | { readonly updated: false; readonly reason: string };
+
 export type CancelOutcome = { readonly cancelled: true } | { readonly cancelled: false; readonly reason: string };
 
 export interface WorkflowsApi {
@@ -74,6 +77,11 @@ export interface WorkflowsApi {
   create(fields: WorkflowFields): Promise<string>;
   /** Sets the given columns only; an absent `workflow_completed` is left alone (reference §10.1 item 5, fixed). */
   update(id: string, fields: WorkflowUpdate): Promise<void>;
+  /**
+   * A worker's save (`PUT /workflows/:id?if_dispatch_id=`): applied only while the workflow waits for `dispatchId`;
+   * otherwise not applied, with the Manager's reason (it completed, or waits for another dispatch).
+   */
+  updateForDispatch(id: string, dispatchId: string, fields: WorkflowUpdate): Promise<DispatchUpdate>;
   /** Many updates in one request and one transaction (`PUT /workflows`); unknown ids come back in `not_found`. */
   updateMany(updates: ReadonlyArray<WorkflowUpdate & { readonly id: string }>): Promise<UpdateManyOutcome>;
   /** Queues the workflow for the orchestrator; resolves once the Manager's broker has the request. */
@@ -96,6 +104,12 @@ export function workflowsApi(http: ManagerHttp): WorkflowsApi {
     },
     async update(id, fields) {
       expectStatus(await http.send({ method: 'PUT', path: '/workflows/:id', ...byId(id), body: fields }), 204);
+    },
+    async updateForDispatch(id, dispatchId, fields) {
+      const reply = await http.send({ method: 'PUT', path: '/workflows/:id', ...byId(id), query: { if_dispatch_id: dispatchId }, body: fields });
+      if (reply.status === 409) return { updated: false, reason: reasonOf(reply.json) };
+      expectStatus(reply, 204);
+      return { updated: true };
     },
     async updateMany(updates) {
       return bodyOf(expectStatus(await http.send({ method: 'PUT', path: '/workflows', body: { workflows: updates } }), 200), UpdateManyReply);

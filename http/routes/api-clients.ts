@@ -22,7 +22,7 @@ const ClientId = z
   .regex(/^[A-Za-z0-9._~-]+$/, 'only letters, digits and . _ ~ - are allowed');
 
 const CreateClient = z.strictObject({ name: Name(), role: z.enum(ROLES), client_id: ClientId.optional() });
-/** `disabled: true` stops new tokens at once; tokens already issued live out their TTL (MANAGER_TOKEN_TTL_SECONDS). */
+/** `disabled: true` stops new tokens at once, and the tokens already issued within 5 s (REVOCATION_WINDOW_MS); a new role too. */
 const UpdateClient = z.strictObject({ name: Name().optional(), role: z.enum(ROLES).optional(), disabled: z.boolean().optional() });
 type CreateClient = z.infer<typeof CreateClient>;
 type UpdateClient = z.infer<typeof UpdateClient>;
@@ -116,7 +116,7 @@ const update = defineRoute<BaseDeps, IdParams, Record<string, never>, UpdateClie
   item: 'ApiClient',
   params: IdParams,
   body: UpdateClient,
-  async handle({ params, body }, { em, principal }) {
+  async handle({ params, body }, { em, principal, deps }) {
     const client = await clientOr404(em, params.id);
     if (body.disabled === true) refuseSelf(client, principal, 'disable');
     if (body.role !== undefined && body.role !== 'admin') refuseSelf(client, principal, 'demote');
@@ -124,6 +124,7 @@ const update = defineRoute<BaseDeps, IdParams, Record<string, never>, UpdateClie
     if (body.role !== undefined) client.role = body.role;
     if (body.disabled !== undefined) client.disabled_at = body.disabled ? (client.disabled_at ?? new Date()) : null;
     await em.flush();
+    deps.tokens.forget(client.client_id);
     return { status: 204, location: `/api_clients/${client.id}` };
   },
 });
@@ -154,10 +155,11 @@ const remove = defineRoute<BaseDeps, IdParams>({
   access: 'admin',
   item: 'ApiClient',
   params: IdParams,
-  async handle({ params }, { em, principal }) {
+  async handle({ params }, { em, principal, deps }) {
     const client = await clientOr404(em, params.id);
     refuseSelf(client, principal, 'delete');
     await em.nativeDelete(ApiClientSchema, { id: client.id });
+    deps.tokens.forget(client.client_id);
     return { status: 204 };
   },
 });

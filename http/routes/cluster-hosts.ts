@@ -5,6 +5,7 @@ import type { Principal } from '../auth.js';
 import { ConflictError, InvalidRequestError, NotFoundError, type FieldProblem } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute } from '../route.js';
+import { CONTROL_CHARACTERS } from '../schemas/common.js';
 import { keyNameOf, type SecretBox } from '../secrets.js';
 import { clusterOr404, clusterPath, flushUnique, sameText, TokenParams } from './clusters.js';
 import { CLUSTER_HOST_STATUSES, ClusterHostSchema, type ClusterHost, type EtcdCluster } from '../../entities/clusters.js';
@@ -67,7 +68,7 @@ const DockerUrlText = z
   .min(1, { error: 'must not be empty', abort: true })
   .max(1_024, { error: 'must be at most 1024 characters', abort: true })
   // The URL parser drops tabs and newlines silently; what is stored must be what was checked.
-  .regex(/^[^\s\p{Cc}]+$/u, { error: 'must not contain spaces or control characters', abort: true })
+  .regex(new RegExp(`^[^\\s${CONTROL_CHARACTERS}]+$`), { error: 'must not contain spaces or control characters', abort: true })
   .superRefine((text, ctx) => {
     const parsed = parseDockerUrl(text);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem });

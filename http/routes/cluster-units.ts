@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { BadGatewayError } from '../errors.js';
 import { defineRoute, type AnyRoute, type Call } from '../route.js';
+import { CONTROL_CHARACTERS } from '../schemas/common.js';
 import { clusterOr404, inUse, TokenParams } from './clusters.js';
 import {
   FLEET_ACTION_REQUESTED,
@@ -22,7 +23,7 @@ import {
 const UnitParams = TokenParams.extend({
   /** Kept for the original's path; the FleetManager finds the unit on whichever host has it (reference §3.2). */
   machine_id: z.string().trim().min(1).max(255),
-  unit_name: z.string().trim().min(1).max(255).regex(/^\P{Cc}+$/u, 'must not contain control characters'),
+  unit_name: z.string().trim().min(1).max(255).regex(new RegExp(`^[^${CONTROL_CHARACTERS}]+$`), 'must not contain control characters'),
 });
 type UnitParams = z.infer<typeof UnitParams>;
 
@@ -122,23 +123,24 @@ export function clusterUnitRoutesWith(timeoutMs: number): ReadonlyArray<AnyRoute
     },
   });
 
-  const restart = {
+  // POST only (issue 20): the original's GET restarted a unit (reference §3.2), which a prefetch or a crawler would do.
+  // A GET is answered 405 naming the POST (app.ts).
+  const restart = defineRoute<BaseDeps, UnitParams>({
     ...common,
+    method: 'post',
     path: '/clusters/:etcd_token/machines/:machine_id/units/:unit_name/restart',
     summary: 'Restart a unit through the FleetManager',
     access: 'operator',
+    transaction: false,
     params: UnitParams,
     response: FleetReplies.restart_unit,
-    async handle({ params }: { params: UnitParams }, call: Call<BaseDeps>) {
+    async handle({ params }, call) {
       const fleet = await fleetOf(call, params.etcd_token, timeoutMs);
-      return { status: 200 as const, body: await fleet.ask({ etcd_token: fleet.token, action: 'restart_unit', action_parameters: { unit_name: params.unit_name } }) };
+      return { status: 200, body: await fleet.ask({ etcd_token: fleet.token, action: 'restart_unit', action_parameters: { unit_name: params.unit_name } }) };
     },
-  } as const;
-  const restartPost = defineRoute<BaseDeps, UnitParams>({ ...restart, method: 'post', remote: true });
-  // The original's state-changing GET (reference §3.2), kept so its callers keep working; POST is the one to use.
-  const restartGet = defineRoute<BaseDeps, UnitParams>({ ...restart, method: 'get', summary: 'Restart a unit through the FleetManager (compatibility GET; use POST)' });
+  });
 
-  return [machines, units, state, nodes, logs, restartPost, restartGet] as ReadonlyArray<AnyRoute<BaseDeps>>;
+  return [machines, units, state, nodes, logs, restart] as ReadonlyArray<AnyRoute<BaseDeps>>;
 }
 
 export const clusterUnitRoutes = clusterUnitRoutesWith(FLEET_ACTION_TIMEOUT_MS);

@@ -4,8 +4,8 @@ import type { BaseDeps } from '../app.js';
 import { ConflictError, InvalidRequestError, NotFoundError, type FieldProblem } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { IdParams, Name, OptionalId } from '../schemas/common.js';
-import { ClusterHostSchema, CloudProviderSchema, EtcdClusterPortSchema, EtcdClusterSchema, type EtcdCluster, type EtcdClusterPort } from '../../entities/clusters.js';
+import { CONTROL_CHARACTERS, IdParams, Name, OptionalId } from '../schemas/common.js';
+import { ClusterHostSchema, CloudProviderSchema, DEFAULT_PORT_RANGE, EtcdClusterPortSchema, EtcdClusterSchema, type EtcdCluster } from '../../entities/clusters.js';
 import { MessagingExchangeSchema } from '../../entities/messaging.js';
 
 /**
@@ -21,7 +21,7 @@ export const TokenParams = z.strictObject({ etcd_token: Token });
 export type TokenParams = z.infer<typeof TokenParams>;
 
 /** A name without control characters: PostgreSQL refuses NUL in text, which would be a 500 instead of a 400. */
-export const Text = (max = 255) => Name(max).regex(/^\P{Cc}*$/u, 'must not contain control characters');
+export const Text = (max = 255) => Name(max).regex(new RegExp(`^[^${CONTROL_CHARACTERS}]*$`), 'must not contain control characters');
 
 /**
  * `true` keeps clusters that allow Docker builds, `false` the others (null counts as false). Reference §3.2 ignored
@@ -30,13 +30,26 @@ export const Text = (max = 255) => Name(max).regex(/^\P{Cc}*$/u, 'must not conta
 const ClusterListQuery = PageQuery.extend({ allow_docker_builds: z.enum(['true', 'false']).optional() });
 type ClusterListQuery = z.infer<typeof ClusterListQuery>;
 
-const ClusterBody = z.strictObject({
-  etcd_token: Token,
+/** Host ports a cluster's containers publish on (issue 15 item 5): not the privileged ones below 1024. */
+const HostPort = z.number().int().min(1_024, 'must be at least 1024').max(65_535, 'must be at most 65535');
+
+/**
+ * What an operator may change of a cluster. `bind_address` is an IP literal every host has: 0.0.0.0 (every
+ * interface), 127.0.0.1 (only the host itself, e.g. its router), `::`/`::1` for IPv6; null leaves it to each Docker
+ * host's default (its daemon.json `ip`, 0.0.0.0 unless set).
+ */
+const ClusterSettings = z.strictObject({
   name: Text().nullable().optional(),
   hosting_provider_id: OptionalId,
   allow_docker_builds: z.boolean().nullable().optional(),
   messaging_exchange_id: OptionalId,
+  port_range_start: HostPort.optional(),
+  port_range_end: HostPort.optional(),
+  bind_address: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address, e.g. 0.0.0.0 or 127.0.0.1' }).nullable().optional(),
 });
+type ClusterSettings = z.infer<typeof ClusterSettings>;
+
+const ClusterBody = ClusterSettings.extend({ etcd_token: Token });
 type ClusterBody = z.infer<typeof ClusterBody>;
 
 export const clusterJson = (c: EtcdCluster) => ({
@@ -46,17 +59,11 @@ export const clusterJson = (c: EtcdCluster) => ({
   hosting_provider_id: c.hosting_provider_id,
   allow_docker_builds: c.allow_docker_builds,
   messaging_exchange_id: c.messaging_exchange_id,
+  port_range_start: c.port_range_start,
+  port_range_end: c.port_range_end,
+  bind_address: c.bind_address,
   inserted_at: c.inserted_at,
   updated_at: c.updated_at,
-});
-
-const portJson = (p: EtcdClusterPort) => ({
-  id: p.id,
-  etcd_cluster_id: p.etcd_cluster_id,
-  product_component_id: p.product_component_id,
-  port: p.port,
-  inserted_at: p.inserted_at,
-  updated_at: p.updated_at,
 });
 
 /** The `/clusters` path of a cluster. */
@@ -100,8 +107,17 @@ function buildFilter(value: 'true' | 'false' | undefined): { allow_docker_builds
   return value === 'true' ? { allow_docker_builds: true } : { $or: [{ allow_docker_builds: false }, { allow_docker_builds: null }] };
 }
 
-async function checkLinks(em: EntityManager, body: ClusterBody): Promise<void> {
+/** The range a change leaves: a start after its end is refused naming the field the change set. */
+function rangeProblem(range: { start: number; end: number }, body: ClusterSettings): FieldProblem | undefined {
+  if (range.start <= range.end) return undefined;
+  const field = body.port_range_end === undefined ? 'port_range_start' : 'port_range_end';
+  return { field, message: `${field}: the range ${range.start}-${range.end} is empty (port_range_start must not be above port_range_end)` };
+}
+
+async function checkLinks(em: EntityManager, body: ClusterSettings, range: { start: number; end: number }): Promise<void> {
   const problems: FieldProblem[] = [];
+  const empty = rangeProblem(range, body);
+  if (empty) problems.push(empty);
   // "Invalid Cloud Provider" is the original's message (reference §2.2).
   if (body.hosting_provider_id != null && !(await em.findOne(CloudProviderSchema, { id: body.hosting_provider_id }))) {
     problems.push({ field: 'hosting_provider_id', message: `hosting_provider_id: Invalid Cloud Provider (${body.hosting_provider_id} does not exist)` });
@@ -136,7 +152,8 @@ const create = defineRoute<BaseDeps, Record<string, never>, Record<string, never
   body: ClusterBody,
   response: z.string(),
   async handle({ body }, { em }) {
-    await checkLinks(em, body);
+    const range = { start: body.port_range_start ?? DEFAULT_PORT_RANGE.start, end: body.port_range_end ?? DEFAULT_PORT_RANGE.end };
+    await checkLinks(em, body, range);
     // Deliberate fix (reference §3.2): a taken token is a 409, not the original's 500.
     if (await em.findOne(EtcdClusterSchema, sameText<EtcdCluster>('etcd_token', body.etcd_token))) throw new ConflictError('EtcdCluster', `etcd_token ${body.etcd_token}`);
     const cluster = em.create(EtcdClusterSchema, {
@@ -145,6 +162,9 @@ const create = defineRoute<BaseDeps, Record<string, never>, Record<string, never
       hosting_provider_id: body.hosting_provider_id ?? null,
       allow_docker_builds: body.allow_docker_builds ?? null,
       messaging_exchange_id: body.messaging_exchange_id ?? null,
+      port_range_start: range.start,
+      port_range_end: range.end,
+      bind_address: body.bind_address ?? null,
     });
     await flushUnique(em, () => new ConflictError('EtcdCluster', `etcd_token ${body.etcd_token}`));
     return { status: 201, location: clusterPath(cluster), body: `Registered id ${cluster.id}` };
@@ -160,6 +180,28 @@ const show = defineRoute<BaseDeps, TokenParams>({
   item: 'EtcdCluster',
   params: TokenParams,
   handle: async ({ params }, { em }) => ({ status: 200, body: clusterJson(await clusterOr404(em, params.etcd_token)) }),
+});
+
+/**
+ * New (reference §3.2 has no update): changes the fields given, the token excepted. A narrower port range keeps the
+ * allocations outside it (their containers hold them) and allocates only inside it from then on.
+ */
+const update = defineRoute<BaseDeps, TokenParams, Record<string, never>, ClusterSettings>({
+  method: 'put',
+  path: '/clusters/:etcd_token',
+  summary: 'Change a cluster',
+  tag: 'clusters',
+  access: 'admin',
+  item: 'EtcdCluster',
+  params: TokenParams,
+  body: ClusterSettings,
+  async handle({ params, body }, { em }) {
+    const cluster = await clusterOr404(em, params.etcd_token);
+    await checkLinks(em, body, { start: body.port_range_start ?? cluster.port_range_start, end: body.port_range_end ?? cluster.port_range_end });
+    em.assign(cluster, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
+    await em.flush();
+    return { status: 204, location: clusterPath(cluster) };
+  },
 });
 
 /** Product ids linking a cluster; `product_clusters` belongs to the products aggregate (reference §2.3), hence SQL. */
@@ -199,22 +241,6 @@ const remove = defineRoute<BaseDeps, TokenParams>({
   },
 });
 
-const listPorts = defineRoute<BaseDeps, TokenParams, PageQuery>({
-  method: 'get',
-  path: '/clusters/:etcd_token/ports',
-  summary: 'List the host ports allocated in a cluster',
-  tag: 'clusters',
-  access: 'viewer',
-  item: 'EtcdCluster',
-  params: TokenParams,
-  query: PageQuery,
-  async handle({ params, query }, { em }) {
-    const cluster = await clusterOr404(em, params.etcd_token);
-    const { rows, total } = await findPage(em, EtcdClusterPortSchema, { etcd_cluster_id: cluster.id }, query);
-    return { status: 200, body: rows.map(portJson), total };
-  },
-});
-
 const exchangeClusters = defineRoute<BaseDeps, z.infer<typeof IdParams>, ClusterListQuery>({
   method: 'get',
   path: '/messaging/exchanges/:id/clusters',
@@ -233,4 +259,4 @@ const exchangeClusters = defineRoute<BaseDeps, z.infer<typeof IdParams>, Cluster
   },
 });
 
-export const clusterRoutes: ReadonlyArray<AnyRoute<BaseDeps>> = [list, create, show, remove, listPorts, exchangeClusters];
+export const clusterRoutes: ReadonlyArray<AnyRoute<BaseDeps>> = [list, create, show, update, remove, exchangeClusters];

@@ -4,6 +4,7 @@ import { buildLogRoutes } from './build-logs.js';
 import { authSourceRoutes } from './auth-sources.js';
 import { cloudProviderRoutes } from './cloud-providers.js';
 import { clusterHostRoutes } from './cluster-hosts.js';
+import { clusterPortRoutes } from './cluster-ports.js';
 import { clusterUnitRoutes } from './cluster-units.js';
 import { clusterRoutes } from './clusters.js';
 import { brokerRoutes } from './messaging-brokers.js';
@@ -36,6 +37,7 @@ export const MANAGER_ROUTES: ReadonlyArray<AnyRoute<ManagerDeps>> = [
   ...exchangeRoutes,
   ...rpcRequestRoutes,
   ...clusterRoutes,
+  ...clusterPortRoutes,
   ...clusterHostRoutes,
   ...clusterUnitRoutes,
   ...cloudProviderRoutes,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import type { Principal } from '../auth.js';
 import { ConflictError, InvalidRequestError } from '../errors.js';
+import { announceMessagingChange } from '../messaging-changes.js';
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name, OptionalId } from '../schemas/common.js';
@@ -98,6 +99,7 @@ const create = defineRoute<BrokerDeps, Record<string, never>, Record<string, nev
   summary: 'Create a broker',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Broker',
   body: BrokerBody,
   async handle({ body }, { em }) {
@@ -114,6 +116,7 @@ const update = defineRoute<BrokerDeps, z.infer<typeof IdParams>, Record<string, 
   summary: 'Update a broker',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Broker',
   params: IdParams,
   body: BrokerBody,
@@ -134,6 +137,7 @@ const remove = defineRoute<BrokerDeps, z.infer<typeof IdParams>>({
   summary: 'Delete a broker',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Broker',
   params: IdParams,
   async handle({ params }, { em }) {
@@ -168,6 +172,7 @@ const createConnection = defineRoute<BrokerDeps, z.infer<typeof IdParams>, Recor
   summary: 'Add connection options to a broker',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'BrokerConnection',
   params: IdParams,
   body: ConnectionBody,
@@ -195,6 +200,7 @@ const removeConnections = defineRoute<BrokerDeps, z.infer<typeof IdParams>>({
   summary: 'Delete the connections of a broker',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Broker',
   params: IdParams,
   async handle({ params }, { em }) {

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { ConflictError, InvalidRequestError, type FieldProblem } from '../errors.js';
+import { announceMessagingChange } from '../messaging-changes.js';
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { IdParams, Name, OptionalId } from '../schemas/common.js';
@@ -156,6 +157,7 @@ const create = defineRoute<BaseDeps, Record<string, never>, Record<string, never
   summary: 'Create an exchange',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Exchange',
   body: ExchangeBody,
   async handle({ body }, { em }) {
@@ -178,6 +180,7 @@ const update = defineRoute<BaseDeps, z.infer<typeof IdParams>, Record<string, ne
   summary: 'Update an exchange',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Exchange',
   params: IdParams,
   body: ExchangeUpdateBody,
@@ -203,6 +206,7 @@ const remove = defineRoute<BaseDeps, z.infer<typeof IdParams>>({
   summary: 'Delete an exchange',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Exchange',
   params: IdParams,
   async handle({ params }, { em }) {
@@ -239,6 +243,7 @@ const createRestriction = defineRoute<BaseDeps, z.infer<typeof IdParams>, Record
   summary: 'Restrict an exchange to a broker',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'ExchangeBroker',
   params: IdParams,
   body: RestrictionBody,
@@ -263,6 +268,7 @@ const removeRestrictions = defineRoute<BaseDeps, z.infer<typeof IdParams>>({
   summary: 'Delete the broker restrictions of an exchange',
   tag: 'messaging',
   access: 'admin',
+  afterCommit: announceMessagingChange,
   item: 'Exchange',
   params: IdParams,
   async handle({ params }, { em }) {

@@ -21,7 +21,14 @@ const Email = z
   .regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$/, 'must be an e-mail address');
 
 const CreateUser = z.strictObject({ first_name: Name(), last_name: Name(), email: Email, role: z.enum(ROLES).default('viewer') });
-const UpdateUser = z.strictObject({ first_name: Name().optional(), last_name: Name().optional(), email: Email.optional(), role: z.enum(ROLES).optional() });
+const UpdateUser = z.strictObject({
+  first_name: Name().optional(),
+  last_name: Name().optional(),
+  email: Email.optional(),
+  role: z.enum(ROLES).optional(),
+  /** `true` refuses every token of the user from the next request on; `false` lets them in again. */
+  disabled: z.boolean().optional(),
+});
 type CreateUser = z.infer<typeof CreateUser>;
 type UpdateUser = z.infer<typeof UpdateUser>;
 type IdParams = z.infer<typeof IdParams>;
@@ -32,6 +39,7 @@ const userJson = (u: User) => ({
   last_name: u.last_name,
   email: u.email,
   role: u.role,
+  disabled_at: u.disabled_at,
   inserted_at: u.inserted_at,
   updated_at: u.updated_at,
 });
@@ -42,6 +50,7 @@ const UserJson = z.object({
   last_name: z.string(),
   email: z.string(),
   role: z.enum(ROLES),
+  disabled_at: z.iso.datetime().nullable(),
   inserted_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 });
@@ -116,7 +125,7 @@ const create = defineRoute<BaseDeps, Record<string, never>, Record<string, never
   body: CreateUser,
   async handle({ body }, { em }) {
     await checkEmailFree(em, body.email);
-    const user = em.create(UserSchema, body);
+    const user = em.create(UserSchema, { ...body, disabled_at: null });
     await flushUser(em, body.email);
     // Reference §3.9: the body says which user was created.
     return { status: 201, location: `/users/${user.id}`, body: `Created user ${user.id}` };
@@ -126,7 +135,7 @@ const create = defineRoute<BaseDeps, Record<string, never>, Record<string, never
 const update = defineRoute<BaseDeps, IdParams, Record<string, never>, UpdateUser>({
   method: 'put',
   path: '/users/:id',
-  summary: 'Update a user (names, e-mail, role)',
+  summary: 'Update a user (names, e-mail, role, disabled)',
   tag: 'users',
   access: 'admin',
   item: 'User',
@@ -135,7 +144,9 @@ const update = defineRoute<BaseDeps, IdParams, Record<string, never>, UpdateUser
   async handle({ params, body }, { em }) {
     const user = await userOr404(em, params.id);
     if (body.email !== undefined) await checkEmailFree(em, body.email, user.id);
-    em.assign(user, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
+    const { disabled, ...fields } = body;
+    em.assign(user, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+    if (disabled !== undefined) user.disabled_at = disabled ? (user.disabled_at ?? new Date()) : null;
     await flushUser(em, user.email);
     return { status: 204, location: `/users/${user.id}` };
   },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
@@ -18,7 +18,7 @@ import {
   workflowFields,
   type ExecuteOptions,
 } from '../core/workflow-input.js';
-import { CANCEL_REQUESTED, EXECUTE_REQUESTED, WORKFLOW_ORCHESTRATION_QUEUE, type CancelRequested } from '../../actors/orchestrator/messages.js';
+import { awaitedDispatchOf, CANCEL_REQUESTED, checkMilestoneOrder, EXECUTE_REQUESTED, WORKFLOW_ORCHESTRATION_QUEUE, type CancelRequested } from '../../actors/orchestrator/messages.js';
 import { MessagingExchangeSchema } from '../../entities/messaging.js';
 import { WorkflowSchema, type Workflow } from '../../entities/workflows.js';
 
@@ -45,6 +45,16 @@ const HttpDate = text(64).transform((value, ctx) => {
 });
 /** The original parsed exchange ids from strings too (reference §3.4); `true` or `""` are still refused. */
 const ExchangeRef = z.union([z.number().int().positive().max(2_147_483_647), z.string().regex(/^[1-9]\d{0,9}$/, 'must be an exchange id').transform(Number)]);
+/** The milestones, as they will run (config prepended, reference §3.4), in an order they can run in (issue 14 item 3). */
+const Milestones = z
+  .array(z.string().trim().min(1, 'must not be empty').max(128))
+  .max(64)
+  .pipe(
+    z.array(z.string()).superRefine((milestones, ctx) => {
+      const order = checkMilestoneOrder(normaliseMilestones(milestones));
+      if (!order.ok) ctx.addIssue({ code: 'custom', message: `${order.reason} (got ${JSON.stringify(milestones)})` });
+    }),
+  );
 const ExecuteBody = z.strictObject({
   force_build: z.boolean().optional(),
   build_messaging_exchange_id: ExchangeRef.nullable().optional(),
@@ -58,7 +68,7 @@ const WorkflowBody = z.strictObject({
   source_repo: Repo.nullable().optional(),
   source_repo_git_ref: text(256).nullable().optional(),
   source_commit_hash: text(256).nullable().optional(),
-  milestones: z.array(z.string().trim().min(1, 'must not be empty').max(128)).max(64).nullable().optional(),
+  milestones: Milestones.nullable().optional(),
   current_step: text(128).nullable().optional(),
   elapsed_step_time: text(128).nullable().optional(),
   elapsed_workflow_time: text(128).nullable().optional(),
@@ -124,10 +134,7 @@ function columnsOf(body: WorkflowBody & { execute_requested_at?: null | undefine
  * and a flush: the orchestrator saves every transition this way.
  */
 async function updateColumns(em: EntityManager, id: string, body: z.infer<typeof UpdateBody>, now: Date): Promise<boolean> {
-  const count = await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(body), updated_at: now });
-  // On PGlite an update whose inlined values hold a ';' has no row count: knex-pglite takes any raw SQL with a ';' for
-  // several statements and runs it with exec(), whose result has none. A missing count is checked, not taken as none.
-  return count > 0 || (await em.count(WorkflowSchema, { id })) > 0;
+  return (await em.nativeUpdate(WorkflowSchema, { id }, { ...columnsOf(body), updated_at: now })) > 0;
 }
 
 /** A workflow as JSON: JSON columns decoded, timestamps ISO 8601 (issue 4; the original answered RFC 1123). */
@@ -208,15 +215,35 @@ const create = defineRoute<WorkflowDeps, Record<string, never>, Record<string, n
   },
 });
 
-const update = defineRoute<WorkflowDeps, z.infer<typeof IdParams>, Record<string, never>, z.infer<typeof UpdateBody>>({
+const UpdateQuery = z.strictObject({
+  /** A worker's save: applied only while the workflow waits for this dispatch (issue 14), else 409. */
+  if_dispatch_id: text(64).min(1, 'must not be empty').optional(),
+});
+
+/**
+ * A worker's save while the workflow waits for its dispatch: the row is locked, so an orchestrator's save that moves
+ * the workflow on comes wholly before or after. A run the workflow no longer waits for (a redelivered request run
+ * again, a worker that lost its broker) must not overwrite the event log of the milestones after it.
+ */
+async function refuseUnlessAwaiting(em: EntityManager, id: string, dispatchId: string): Promise<void> {
+  const w = await em.findOne(WorkflowSchema, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (w === null) throw new NotFoundError('Workflow');
+  if (w.workflow_completed) throw new WorkflowStateConflict(`Workflow has already completed: dispatch ${dispatchId} may not change it`);
+  const awaited = awaitedDispatchOf(decoded(w.orchestration));
+  if (awaited !== dispatchId) throw new WorkflowStateConflict(`Workflow waits for ${awaited === null ? 'no dispatch' : `dispatch ${awaited}`}, not for dispatch ${dispatchId}`);
+}
+
+const update = defineRoute<WorkflowDeps, z.infer<typeof IdParams>, z.infer<typeof UpdateQuery>, z.infer<typeof UpdateBody>>({
   ...common,
   method: 'put',
   path: '/workflows/:id',
   summary: 'Update a workflow',
   access: 'operator',
   params: IdParams,
+  query: UpdateQuery,
   body: UpdateBody,
-  async handle({ params, body }, { em }) {
+  async handle({ params, query, body }, { em }) {
+    if (query.if_dispatch_id !== undefined) await refuseUnlessAwaiting(em, params.id, query.if_dispatch_id);
     if (!(await updateColumns(em, params.id, body, new Date()))) throw new NotFoundError('Workflow');
     return { status: 204, location: `/workflows/${params.id}` };
   },

@@ -6,6 +6,12 @@ export const IdParams = z.strictObject({ id: z.coerce.number<string>().int().pos
 /** Any nullable foreign key in a body. */
 export const OptionalId = z.number().int().positive().max(2_147_483_647).nullable().optional();
 
+/**
+ * Control characters (Unicode category Cc) as a character-class body. Spelled out, with no regex flags: zod-to-openapi
+ * copies a pattern's source and appends its flags (`.../u`), which no client's validator can read back.
+ */
+export const CONTROL_CHARACTERS = '\\x00-\\x1f\\x7f-\\x9f';
+
 /** A required name: trimmed, 1..255 characters. */
 export const Name = (max = 255) =>
   z

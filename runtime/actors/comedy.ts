@@ -1,8 +1,9 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSystem, type Actor, type ActorRef } from 'comedy';
-import { RemoteActorError, type SerializedError } from './errors.js';
+import { ActorCrashedError, RemoteActorError, type SerializedError } from './errors.js';
 import type { ActorMode } from './supervisor-spec.js';
+import type { Clock } from '../clock.js';
 import type { LogLevel } from '../logger.js';
 import type { MessagingEnv } from '../config.js';
 import type { Transport } from '../messaging/transport.js';
@@ -17,8 +18,14 @@ export interface HostParams {
   readonly crashOnError: boolean;
   readonly logLevel: LogLevel;
   readonly forked: boolean;
+  /** In-memory actors only: the key the host registers itself under (registerLocalHost). */
+  readonly localKey?: string;
   /** In-memory actors only: the process's transport, by reference (comedy shallow-copies in-memory parameters). */
   readonly transport?: Transport;
+  /** In-memory actors only: the tree's clock, by reference; a forked actor runs on the real one. */
+  readonly clock?: Clock;
+  /** In-memory actors only: what the parent provides (ActorChildSpec.capabilities), by reference. */
+  readonly capabilities?: unknown;
   /** Forked actors only: how to open their own process's transport. */
   readonly messaging?: MessagingSettings;
 }
@@ -50,8 +57,9 @@ export interface PingInfo {
 
 /** A running host actor, in this process or a forked one. */
 export interface HostRef {
-  call(topic: string, msg: unknown): Promise<CallResult>;
-  cast(topic: string, msg: unknown): Promise<CastResult>;
+  /** An in-memory host answers a synchronous handler synchronously; a failure to deliver rejects (the host is gone). */
+  call(topic: string, msg: unknown, lane?: string): Promise<CallResult> | CallResult;
+  cast(topic: string, msg: unknown): Promise<CastResult> | CastResult;
   /** Resolves when the behaviour stops; rejects when the host's process dies. */
   watch(): Promise<ExitInfo>;
   /** Answered outside the mailbox: a busy actor still answers, a hung process does not. */
@@ -74,10 +82,45 @@ function sibling(name: string): string {
 }
 const HOST_MODULE = sibling('host.actor');
 
-function hostRef(ref: ActorRef): HostRef {
+/** What a host actor answers: the methods comedy calls on it (host.actor.ts). */
+export interface LocalHost {
+  call(topic: string, msg: unknown, lane?: string): Promise<CallResult> | CallResult;
+  cast(topic: string, msg: unknown): CastResult;
+  watch(): Promise<ExitInfo>;
+  ping(): PingInfo;
+  shutdown(deadlineMs: number): Promise<void>;
+}
+
+/**
+ * Hosts created in this process, by the key their parameters carry. A process-wide table on `globalThis`: comedy
+ * loads host.actor.ts itself (by path), which may give it a module instance of its own.
+ */
+const LOCAL_HOSTS: Map<string, LocalHost> = ((globalThis as { [k: symbol]: Map<string, LocalHost> | undefined })[Symbol.for('openaperture.local-hosts')] ??= new Map());
+
+/** Called by an in-memory host once it has started, so its parent can call it without a hop through comedy. */
+export function registerLocalHost(key: string, host: LocalHost): () => void {
+  LOCAL_HOSTS.set(key, host);
+  return () => void LOCAL_HOSTS.delete(key);
+}
+
+let nextKey = 0;
+
+/**
+ * Any rejection of a call through comedy is a failure to deliver: the host itself always answers with a CallResult,
+ * so what rejects is comedy's channel to it, and that means its process is gone (no need to read comedy's text).
+ */
+const delivery = <T>(name: string, sent: Promise<unknown>): Promise<T> =>
+  // comedy's promises are Bluebird's: adopted into a native one, which the handle recognises.
+  Promise.resolve(sent).then(
+    (answer) => answer as T,
+    (err: unknown) => Promise.reject(new ActorCrashedError(name, 'its process exited', { cause: err })),
+  );
+
+/** A forked host, through comedy's IPC channel. */
+function forkedRef(name: string, ref: ActorRef): HostRef {
   return {
-    call: (topic, msg) => ref.sendAndReceive('call', topic, msg) as Promise<CallResult>,
-    cast: (topic, msg) => ref.sendAndReceive('cast', topic, msg) as Promise<CastResult>,
+    call: (topic, msg, lane) => delivery<CallResult>(name, lane === undefined ? ref.sendAndReceive('call', topic, msg) : ref.sendAndReceive('call', topic, msg, lane)),
+    cast: (topic, msg) => delivery<CastResult>(name, ref.sendAndReceive('cast', topic, msg)),
     watch: () => ref.sendAndReceive('watch') as Promise<ExitInfo>,
     ping: () => ref.sendAndReceive('ping') as Promise<PingInfo>,
     shutdown: (deadlineMs) => ref.sendAndReceive('shutdown', deadlineMs) as Promise<void>,
@@ -85,10 +128,48 @@ function hostRef(ref: ActorRef): HostRef {
   };
 }
 
+/**
+ * An in-memory host, called directly: comedy created it in this process and still destroys it, but a message is a
+ * method call, as comedy's own in-memory mode makes it (comedy-notes §1.2), without its Bluebird promise per call.
+ */
+class LocalRef implements HostRef {
+  constructor(
+    private readonly host: LocalHost,
+    private readonly ref: ActorRef,
+  ) {}
+
+  call(topic: string, msg: unknown, lane?: string): Promise<CallResult> | CallResult {
+    return this.host.call(topic, msg, lane);
+  }
+
+  cast(topic: string, msg: unknown): CastResult {
+    return this.host.cast(topic, msg);
+  }
+
+  watch(): Promise<ExitInfo> {
+    return this.host.watch();
+  }
+
+  ping(): Promise<PingInfo> {
+    return Promise.resolve(this.host.ping());
+  }
+
+  shutdown(deadlineMs: number): Promise<void> {
+    return this.host.shutdown(deadlineMs);
+  }
+
+  destroy(): Promise<void> {
+    return this.ref.destroy();
+  }
+}
+
 export function spawnerFor(parent: Actor): Spawner {
   return {
     async spawn(params, mode) {
-      const ref = hostRef(await parent.createChild(HOST_MODULE, { mode, name: params.name, customParameters: params }));
+      const localKey = mode === 'in-memory' ? `${process.pid}:${nextKey++}` : undefined;
+      const comedyRef = await parent.createChild(HOST_MODULE, { mode, name: params.name, customParameters: { ...params, localKey } });
+      const local = localKey === undefined ? undefined : LOCAL_HOSTS.get(localKey);
+      const ref = local === undefined ? forkedRef(params.name, comedyRef) : new LocalRef(local, comedyRef);
       const { pid, initError } = await ref.ping();
       if (initError === undefined) return { ref, pid };
       await ref.destroy();

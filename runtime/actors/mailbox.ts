@@ -1,52 +1,36 @@
+import { Lane } from '../core/lane.js';
+
 /**
- * A serial mailbox: jobs run one at a time, in arrival order, whether they resolve or reject.
- * comedy runs handlers concurrently (comedy-notes §1.5); every actor puts its handlers behind one of these.
+ * An actor's mailbox (comedy runs handlers concurrently, comedy-notes §1.5). Messages without a lane share the main
+ * lane and run one at a time, in arrival order: asks, tells, timers. A message with a lane (intake declared as
+ * `perKey` or `parallel`, runtime/messaging/intake.ts) runs one at a time with the others of its lane, beside the
+ * other lanes: the concurrency a component declares is the concurrency its actor sees.
  */
 export class Mailbox {
-  private tail: Promise<unknown> = Promise.resolve();
-  private pending = 0;
+  private readonly main = new Lane(() => this.settled());
+  private readonly lanes = new Map<string, Lane>();
   private idleWaiters: Array<() => void> = [];
+  private pending = 0;
 
-  /** Jobs queued or running. */
+  /** Jobs queued or running, in every lane. */
   get depth(): number {
     return this.pending;
   }
 
-  /**
-   * Queues `job`. An idle mailbox runs it at once, in the caller's tick, and a synchronous result comes back as a
-   * plain value: the hot path of an in-memory ask allocates no promise here.
-   */
-  run<T>(job: () => Promise<T> | T): Promise<T> | T {
+  /** Queues `job` in `lane` (the main lane when absent). */
+  run<T>(job: () => Promise<T> | T, lane?: string): Promise<T> | T {
     this.pending += 1;
-    let started: Promise<T>;
-    if (this.pending === 1) {
-      let result: Promise<T> | T;
-      try {
-        result = job();
-      } catch (err) {
-        this.settle();
-        return Promise.reject(err as Error);
-      }
-      if (!(result instanceof Promise)) {
-        this.settle();
-        return result;
-      }
-      started = result;
-    } else {
-      started = this.tail.then(job, job);
+    if (lane === undefined) return this.main.run(job);
+    let queue = this.lanes.get(lane);
+    if (queue === undefined) {
+      const created = new Lane((l) => {
+        if (l.pending === 0) this.lanes.delete(lane);
+        this.settled();
+      });
+      this.lanes.set(lane, created);
+      queue = created;
     }
-    const finished = started.then(
-      (value) => {
-        this.settle();
-        return value;
-      },
-      (err: unknown) => {
-        this.settle();
-        throw err;
-      },
-    );
-    this.tail = finished.catch(() => undefined);
-    return finished;
+    return queue.run(job);
   }
 
   /** Resolves when every job queued so far has finished, or after `deadlineMs`; true when it drained. */
@@ -62,7 +46,7 @@ export class Mailbox {
     }
   }
 
-  private settle(): void {
+  private settled(): void {
     this.pending -= 1;
     if (this.pending > 0) return;
     const waiters = this.idleWaiters;

@@ -23,6 +23,11 @@ export interface ActorChildSpec<A = unknown> {
   readonly crashOnError?: boolean;
   /** Default timeout of asks to this actor; the supervisor's default otherwise. */
   readonly askTimeoutMs?: number;
+  /**
+   * In-process capabilities (functions, shared clients) handed to the actor as `ctx.capabilities`, by reference, in
+   * its own process: in-memory actors only. `args` stay plain data (checked when the child starts).
+   */
+  readonly capabilities?: unknown;
 }
 
 /** A child supervisor: its failure (intensity exceeded) is a crash of this child. */

@@ -11,7 +11,7 @@ import {
 import { ActorCrashedError, RemoteActorError, RestartIntensityExceededError, serializeError, type SerializedError } from './errors.js';
 import { HandleSlot } from './handle.js';
 import { Mailbox } from './mailbox.js';
-import type { ActorDef, ActorHandle, ChildInfo, Protocol, SupervisorRef, TypedChildSpec } from './protocol.js';
+import type { ActorDef, ActorHandle, ChildInfo, DynamicSupervisorRef, DynamicSupervisorSpec, Protocol, SupervisorRef, TypedChildSpec } from './protocol.js';
 import {
   DEFAULT_WATCHDOG,
   isSupervisorChild,
@@ -21,6 +21,7 @@ import {
   type SupervisorChildSpec,
   type SupervisorSpec,
 } from './supervisor-spec.js';
+import type { Clock } from '../clock.js';
 import { withTimeout } from '../core/promises.js';
 import type { Logger, LogLevel } from '../logger.js';
 import type { Transport } from '../messaging/transport.js';
@@ -33,6 +34,8 @@ export interface SupervisorDeps {
   /** Called once when this supervisor gives up (restart intensity exceeded): its parent decides what follows. */
   readonly onFailure: (error: Error) => void;
   readonly askTimeoutMs?: number;
+  /** The tree's clock, handed to in-memory children (a test's ManualClock); forked children use the real one. */
+  readonly clock?: Clock;
   /** This process's transport and how forked children open theirs; absent in trees that do no messaging. */
   readonly messaging?: { readonly transport: Transport; readonly settings: MessagingSettings };
 }
@@ -46,6 +49,11 @@ interface EntryBase {
   status: 'running' | 'down';
   /** Restart times of this child inside the intensity window: the backoff grows with their number. */
   restarts: number[];
+  /** Set once the child exited for good (it will not be restarted) and is being taken down. */
+  leaving: boolean;
+  /** Resolves once the child is removed from the supervisor. */
+  readonly gone: Promise<void>;
+  readonly markGone: () => void;
 }
 interface ActorEntry extends EntryBase {
   readonly kind: 'actor';
@@ -73,7 +81,10 @@ const TAKE_DOWN_MS = 2_000;
  * Every change of the tree runs through one serial queue, so restarts never interleave.
  */
 export class Supervisor implements SupervisorRef {
-  private readonly entries: Entry[] = [];
+  /** By name, in start order (a Map keeps insertion order): lookups are O(1) however many children there are. */
+  private readonly entries = new Map<string, Entry>();
+  /** Starts of dynamic children in flight, outside the serial queue; `stop` waits for them. */
+  private readonly starting = new Set<Promise<unknown>>();
   private readonly ops = new Mailbox();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly log: Logger;
@@ -97,7 +108,7 @@ export class Supervisor implements SupervisorRef {
       this.state = 'running';
       for (const spec of this.spec.children) {
         const entry = this.entryFor(spec);
-        this.entries.push(entry);
+        this.entries.set(entry.name, entry);
         try {
           await this.startEntry(entry);
         } catch (err) {
@@ -112,9 +123,9 @@ export class Supervisor implements SupervisorRef {
   async startChild<P extends Protocol<P>, A>(spec: TypedChildSpec<P, A>): Promise<ActorHandle<P>> {
     return this.ops.run(async () => {
       if (this.state !== 'running') throw new Error(`supervisor ${this.name} is ${this.state}; cannot start ${spec.name}`);
-      if (this.find(spec.name)) throw new Error(`supervisor ${this.name} already has a child named ${spec.name}`);
+      if (this.entries.has(spec.name)) throw new Error(`supervisor ${this.name} already has a child named ${spec.name}`);
       const entry = this.entryFor(spec) as ActorEntry;
-      this.entries.push(entry);
+      this.entries.set(entry.name, entry);
       try {
         await this.startEntry(entry);
       } catch (err) {
@@ -125,16 +136,49 @@ export class Supervisor implements SupervisorRef {
     });
   }
 
+  /**
+   * Starts a child outside the serial queue (a dynamic supervisor's: every child its own restart group), so a burst
+   * of children starts side by side. The name is taken at once; a start that fails frees it again.
+   */
+  startDynamic<P extends Protocol<P>, A>(spec: TypedChildSpec<P, A>): { readonly handle: ActorHandle<P>; readonly started: Promise<void> } {
+    if (this.state !== 'running') throw new Error(`supervisor ${this.name} is ${this.state}; cannot start ${spec.name}`);
+    if (this.entries.has(spec.name)) throw new Error(`supervisor ${this.name} already has a child named ${spec.name}`);
+    const entry = this.entryFor(spec) as ActorEntry;
+    this.entries.set(entry.name, entry);
+    const started = this.startEntry(entry).catch((err: unknown) => {
+      this.remove(entry);
+      throw err;
+    });
+    this.starting.add(started);
+    void started.then(
+      () => this.starting.delete(started),
+      () => this.starting.delete(started),
+    );
+    return { handle: entry.handle as unknown as ActorHandle<P>, started };
+  }
+
+  /** A child's handle, unless it is absent or leaving for good; `gone` resolves once a leaving one is removed. */
+  lookup(name: string): { readonly handle: ActorHandle<Loose>; readonly leaving: boolean; readonly gone: Promise<void> } | undefined {
+    const entry = this.entries.get(name);
+    if (entry?.kind !== 'actor') return undefined;
+    return { handle: entry.handle, leaving: entry.leaving || entry.handle.status === 'stopped' || entry.handle.status === 'stopping', gone: entry.gone };
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
   async terminateChild(name: string): Promise<void> {
     await this.ops.run(async () => {
       const entry = this.find(name);
       if (!entry) return;
+      entry.leaving = true;
       await this.takeDown(entry, { graceful: true, deadlineMs: TAKE_DOWN_MS, then: 'stopped' });
       this.remove(entry);
     });
   }
 
-  handle<P extends Protocol<P>>(name: string, actor: ActorDef<P, never>): ActorHandle<P> {
+  handle<P extends Protocol<P>>(name: string, actor: ActorDef<P, never, never>): ActorHandle<P> {
     const entry = this.find(name);
     if (entry?.kind !== 'actor') throw new Error(`supervisor ${this.name} has no actor named ${name}`);
     if (entry.spec.actor.module !== actor.module) {
@@ -157,7 +201,7 @@ export class Supervisor implements SupervisorRef {
   }
 
   children(): ChildInfo[] {
-    return this.entries.map((e) => ({
+    return [...this.entries.values()].map((e) => ({
       name: e.name,
       kind: e.kind,
       status: e.status,
@@ -175,8 +219,9 @@ export class Supervisor implements SupervisorRef {
     const deadlineAt = Date.now() + deadlineMs;
     this.clearTimers();
     if (this.state === 'running') this.state = 'stopping';
+    await Promise.allSettled([...this.starting]);
     await this.ops.run(async () => {
-      for (const entry of [...this.entries].reverse()) {
+      for (const entry of [...this.entries.values()].reverse()) {
         const left = Math.max(deadlineAt - Date.now(), 100);
         await this.takeDown(entry, { graceful: true, deadlineMs: left, then: 'stopped' });
       }
@@ -185,7 +230,9 @@ export class Supervisor implements SupervisorRef {
   }
 
   private entryFor(spec: ChildSpec): Entry {
-    const base = { name: spec.name, restart: spec.restart ?? 'permanent', generation: 0, status: 'down' as const, restarts: [] };
+    let markGone!: () => void;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const base = { name: spec.name, restart: spec.restart ?? 'permanent', generation: 0, status: 'down' as const, restarts: [], leaving: false, gone, markGone };
     if (isSupervisorChild(spec)) return { ...base, kind: 'supervisor', spec, supervisor: undefined };
     const askTimeoutMs = spec.askTimeoutMs ?? this.deps.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS;
     const handle = new HandleSlot<Loose>(spec.name, askTimeoutMs);
@@ -209,6 +256,10 @@ export class Supervisor implements SupervisorRef {
       return;
     }
     const mode = entry.spec.mode ?? 'in-memory';
+    checkPlainData(entry.spec.args, `child ${entry.name}: args`);
+    if (mode === 'forked' && entry.spec.capabilities !== undefined) {
+      throw new TypeError(`child ${entry.name}: capabilities are in-process references and cannot reach a forked actor; pass plain data in args`);
+    }
     const { ref, pid } = await this.deps.spawner.spawn(
       {
         module: entry.spec.actor.module,
@@ -218,9 +269,17 @@ export class Supervisor implements SupervisorRef {
         logLevel: this.deps.logLevel,
         forked: mode === 'forked',
         ...this.messagingFor(mode),
+        ...(mode === 'in-memory' && this.deps.clock ? { clock: this.deps.clock } : {}),
+        ...(mode === 'in-memory' && entry.spec.capabilities !== undefined ? { capabilities: entry.spec.capabilities } : {}),
       },
       mode,
     );
+    if (this.state !== 'running' || this.entries.get(entry.name) !== entry || entry.generation !== generation) {
+      // Stopped or replaced while it was starting (a dynamic start runs outside the serial queue).
+      await settle(ref.destroy(), this.log, entry.name);
+      if (mode === 'forked') killProcess(pid);
+      throw new Error(`supervisor ${this.name} is ${this.state}; child ${entry.name} was stopped while it started`);
+    }
     entry.ref = ref;
     entry.pid = pid;
     entry.status = 'running';
@@ -243,6 +302,7 @@ export class Supervisor implements SupervisorRef {
     if (exit.reason === 'shutdown') return;
     const reason: ExitReason = exit.reason === 'normal' ? 'normal' : 'crash';
     const error = exit.reason === 'crash' ? exit.error : undefined;
+    if (entry.generation === generation && !shouldRestart(entry.restart, reason)) entry.leaving = true;
     void this.ops.run(async () => {
       if (this.state !== 'running' || entry.generation !== generation || entry.status !== 'running') return;
       await this.handleExit(entry, reason, error);
@@ -267,7 +327,7 @@ export class Supervisor implements SupervisorRef {
       await this.escalate(new RestartIntensityExceededError(this.name, maxRestarts, withinMs, { cause }));
       return;
     }
-    const group = affectedChildren(this.spec.strategy, this.entries.map((e) => e.name), entry.name)
+    const group = affectedChildren(this.spec.strategy, [...this.entries.keys()], entry.name)
       .map((name) => this.find(name))
       .filter((e): e is Entry => e !== undefined);
     for (const sibling of group.filter((e) => e !== entry).reverse()) {
@@ -283,7 +343,7 @@ export class Supervisor implements SupervisorRef {
   private async restartGroup(group: readonly Entry[]): Promise<void> {
     if (this.state !== 'running') return;
     for (const entry of group) {
-      if (!this.entries.includes(entry) || entry.status === 'running') continue;
+      if (this.entries.get(entry.name) !== entry || entry.status === 'running') continue;
       if (entry.restart === 'temporary') {
         this.markStopped(entry);
         this.remove(entry);
@@ -334,7 +394,7 @@ export class Supervisor implements SupervisorRef {
   }
 
   private async takeDownAll(): Promise<void> {
-    for (const entry of [...this.entries].reverse()) {
+    for (const entry of [...this.entries.values()].reverse()) {
       if (entry.status === 'running') await this.takeDown(entry, { graceful: false, deadlineMs: TAKE_DOWN_MS, then: 'stopped' });
     }
   }
@@ -344,7 +404,7 @@ export class Supervisor implements SupervisorRef {
     this.state = 'failed';
     this.clearTimers();
     await this.takeDownAll();
-    for (const entry of this.entries) this.markStopped(entry);
+    for (const entry of this.entries.values()) this.markStopped(entry);
     this.deps.onFailure(error);
   }
 
@@ -366,16 +426,119 @@ export class Supervisor implements SupervisorRef {
   }
 
   private find(name: string): Entry | undefined {
-    return this.entries.find((e) => e.name === name);
+    return this.entries.get(name);
   }
 
   private remove(entry: Entry): void {
-    const at = this.entries.indexOf(entry);
-    if (at >= 0) this.entries.splice(at, 1);
+    if (this.entries.get(entry.name) === entry) this.entries.delete(entry.name);
+    entry.markGone();
+  }
+}
+
+/**
+ * A dynamic supervisor (OTP simple_one_for_one): children of one spec, each under its own id, started side by side
+ * and found in O(1). A crash restarts only that child; more crashes than the intensity allows fail the supervisor.
+ */
+export class DynamicSupervisor<P extends Protocol<P>, A, C> implements DynamicSupervisorRef<P, A> {
+  private readonly tree: Supervisor;
+  private readonly pending = new Map<string, Promise<ActorHandle<P>>>();
+
+  constructor(
+    private readonly spec: DynamicSupervisorSpec<P, A, C>,
+    deps: SupervisorDeps,
+  ) {
+    const { intensity, backoff, watchdog } = spec;
+    this.tree = new Supervisor({ strategy: 'one_for_one', intensity, backoff, ...(watchdog ? { watchdog } : {}), children: [] }, deps);
+  }
+
+  get name(): string {
+    return this.tree.name;
+  }
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  start(): Promise<void> {
+    return this.tree.start();
+  }
+
+  stop(deadlineMs?: number): Promise<void> {
+    return this.tree.stop(deadlineMs);
+  }
+
+  get(id: string): ActorHandle<P> | undefined {
+    const found = this.tree.lookup(id);
+    return found === undefined || found.leaving ? undefined : (found.handle as unknown as ActorHandle<P>);
+  }
+
+  ensure(id: string, args: A): Promise<ActorHandle<P>> {
+    // A start in flight first: its child is registered before it runs, and must not be handed out half started.
+    let pending = this.pending.get(id);
+    if (pending !== undefined) return pending;
+    const running = this.get(id);
+    if (running !== undefined) return Promise.resolve(running);
+    pending = this.startAfterGone(id, args).finally(() => this.pending.delete(id));
+    this.pending.set(id, pending);
+    return pending;
+  }
+
+  terminate(id: string): Promise<void> {
+    return this.tree.terminateChild(id);
+  }
+
+  children(): ChildInfo[] {
+    return this.tree.children();
+  }
+
+  private async startAfterGone(id: string, args: A): Promise<ActorHandle<P>> {
+    const leaving = this.tree.lookup(id);
+    if (leaving !== undefined) await leaving.gone;
+    const { child } = this.spec;
+    const { handle, started } = this.tree.startDynamic({
+      name: id,
+      actor: child.actor as unknown as ActorDef<P, A, undefined>,
+      args,
+      restart: child.restart ?? 'transient',
+      ...(child.mode ? { mode: child.mode } : {}),
+      ...(child.crashOnError === undefined ? {} : { crashOnError: child.crashOnError }),
+      ...(child.askTimeoutMs === undefined ? {} : { askTimeoutMs: child.askTimeoutMs }),
+      ...(child.capabilities === undefined ? {} : { capabilities: child.capabilities }),
+    });
+    await started;
+    return handle;
   }
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Arguments are plain data (design §11): they may cross a process boundary, and a function would not. A function,
+ * class instance or symbol in them is a programming error, named with its path.
+ */
+function checkPlainData(value: unknown, path: string): void {
+  if (value === null || value === undefined) return;
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return;
+    case 'object': {
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => checkPlainData(item, `${path}[${i}]`));
+        return;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) {
+        throw new TypeError(`${path} is a ${(value as object).constructor?.name ?? 'class instance'}, not plain data (pass functions and clients as capabilities)`);
+      }
+      for (const [key, item] of Object.entries(value)) checkPlainData(item, `${path}.${key}`);
+      return;
+    }
+    default:
+      throw new TypeError(`${path} is a ${typeof value}, not plain data (pass functions and clients as capabilities)`);
+  }
+}
 
 /** Awaits a best-effort step of taking an actor down; what failed is logged, the take-down goes on. */
 async function settle(step: Promise<unknown>, log: Logger, child: string): Promise<void> {

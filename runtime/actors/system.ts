@@ -1,4 +1,5 @@
 import { createComedySystem, type MessagingSettings } from './comedy.js';
+import type { Clock } from '../clock.js';
 import { withTimeout } from '../core/promises.js';
 import type { Transport } from '../messaging/transport.js';
 import { setComedyLogSink } from './comedy-logger.js';
@@ -16,6 +17,8 @@ export interface ActorSystemOptions {
   readonly onFailure: (error: Error) => void;
   /** The process's transport for its actors, and how forked ones open theirs. */
   readonly messaging?: { readonly transport: Transport; readonly settings: MessagingSettings };
+  /** The clock of the tree's in-memory actors (`ctx.now`, `ctx.sendAfter`); the real one by default. */
+  readonly clock?: Clock;
 }
 
 /** The running tree: the root supervisor, and the one way to stop it. */
@@ -38,6 +41,7 @@ export async function startActorSystem(opts: ActorSystemOptions): Promise<ActorS
     askTimeoutMs: opts.askTimeoutMs,
     onFailure: opts.onFailure,
     ...(opts.messaging ? { messaging: opts.messaging } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   try {
     await root.start();

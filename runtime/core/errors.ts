@@ -46,3 +46,6 @@ export class RemoteError extends Error {
     if (serialized.stack !== undefined) this.stack = serialized.stack;
   }
 }
+
+/** What an error says, for a log line or a message: its message, or the thrown value as text. */
+export const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -3,7 +3,7 @@
  * streamed, tag, push with registry credentials, and ask a registry (HTTP API v2) whether a tag exists. Built on
  * `DockerHost.call`, so every failure names its host.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-fs';
 import { DockerHostError, type DockerHost } from './host.js';
@@ -34,6 +34,8 @@ export const isRegistryError = (e: unknown): e is RegistryError => e instanceof 
 export interface BuildOptions {
   /** The build context: the directory is sent as a tar, without `.git`. */
   readonly contextDir: string;
+  /** Paths relative to `contextDir` that are not sent either. */
+  readonly exclude?: readonly string[];
   /** `repository:tag` given to the built image. */
   readonly tag: string;
   /** Each batch of new log lines, as the daemon sends them. */
@@ -125,7 +127,8 @@ export async function buildImage(host: DockerHost, opts: BuildOptions): Promise<
     'build',
     async (api) => {
       // tar-fs packs as a streamx stream; the modem pipes Node streams.
-      const context = Readable.from(pack(opts.contextDir, { ignore: (name) => basename(name) === '.git' }), { objectMode: false });
+      const excluded = new Set((opts.exclude ?? []).map((path) => join(opts.contextDir, path)));
+      const context = Readable.from(pack(opts.contextDir, { ignore: (name) => basename(name) === '.git' || excluded.has(name) }), { objectMode: false });
       const stream = (await api.buildImage(context, {
         t: opts.tag,
         forcerm: true,

@@ -26,11 +26,20 @@ export interface CloneOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A commit as the workers use it. */
+export interface CommitInfo {
+  readonly sha: string;
+  /** The committer date: when the commit was made on its branch. */
+  readonly committedAt: Date;
+  /** The whole message (subject, body and trailers), without the final newline. */
+  readonly message: string;
+}
+
 /** A clone on disk. */
 export interface GitRepo {
   readonly dir: string;
   /** The commit checked out. */
-  headSha(): Promise<string>;
+  headCommit(): Promise<CommitInfo>;
   /** Files that differ from HEAD, untracked ones included, relative to the root. */
   changedFiles(): Promise<string[]>;
   /** Stages everything and commits; the new commit's sha. */
@@ -75,10 +84,11 @@ function gitMessage(err: unknown): string {
   return (fatal ?? lines.at(-1) ?? 'failed').replace(/^(fatal|error):\s*/, '');
 }
 
-function gitFor(dir: string | undefined, opts: CloneOptions): SimpleGit {
+function gitFor(dir: string | undefined, opts: CloneOptions, unsafe: SimpleGitOptions['unsafe'] = {}): SimpleGit {
   const author = opts.author ?? DEFAULT_AUTHOR;
   const options: Partial<SimpleGitOptions> = {
     ...(dir === undefined ? {} : { baseDir: dir }),
+    unsafe,
     config: [`user.name=${author.name}`, `user.email=${author.email}`, 'advice.detachedHead=false'],
     timeout: { block: opts.silenceTimeoutMs ?? 120_000 },
     ...(opts.signal ? { abort: opts.signal } : {}),
@@ -90,30 +100,74 @@ function gitFor(dir: string | undefined, opts: CloneOptions): SimpleGit {
   return simpleGit(options).env(env);
 }
 
-/** Clones `url` into `dir` and checks out `ref`; a ref the repository lacks is a GitError saying so. */
-export async function cloneRepo(opts: CloneOptions): Promise<GitRepo> {
-  const shown = redactUrl(opts.url);
-  const fail = (operation: string, err: unknown): GitError => new GitError(shown, operation, gitMessage(err).replaceAll(opts.url, shown), { cause: err });
+/**
+ * No template directory: the host's hook samples are copied into every clone otherwise, which is half the cost of a
+ * clone of a small repo, and no hook runs in a clone anyway. simple-git lets `--template` through only when allowed,
+ * for the clone alone; the options end with `--`, so a URL starting with `-` is never read as one.
+ */
+const NO_TEMPLATE = '--template=';
+
+/** Whether `ref` reads as a commit id, which `git clone --branch` does not take. */
+const isObjectId = (ref: string): boolean => /^[0-9a-f]{7,64}$/i.test(ref);
+const isMissingBranch = (err: unknown): boolean => /Remote branch .* not found in upstream/.test(err instanceof Error ? err.message : String(err));
+
+/**
+ * Clones at `ref` in one git command when it names a branch or tag (`--branch`), which saves the checkout; a commit,
+ * or a ref `--branch` cannot find (`main~1`), is cloned at the default branch and checked out after. Says whether the
+ * checkout is still to do.
+ */
+async function cloneAt(opts: CloneOptions, ref: string | undefined, fail: (operation: string, err: unknown) => GitError): Promise<boolean> {
+  const git = gitFor(undefined, opts, { allowUnsafeTemplateDir: true });
+  const byName = ref !== undefined && !isObjectId(ref);
   try {
-    await gitFor(undefined, opts).clone(opts.url, opts.dir);
+    await git.clone(opts.url, opts.dir, [NO_TEMPLATE, ...(byName ? ['--branch', ref] : []), '--']);
+    return ref !== undefined && !byName;
+  } catch (err) {
+    if (!byName || !isMissingBranch(err)) throw fail('clone', err);
+  }
+  try {
+    await git.clone(opts.url, opts.dir, [NO_TEMPLATE, '--']);
+    return true;
   } catch (err) {
     throw fail('clone', err);
   }
-  const git = gitFor(opts.dir, opts);
-  if (opts.ref !== undefined && opts.ref !== '') {
+}
+
+/** The GitError of `operation` on `opts.url`, in git's words with the credentials taken out. */
+const failureOf =
+  (opts: CloneOptions) =>
+  (operation: string, err: unknown): GitError => {
+    const shown = redactUrl(opts.url);
+    return new GitError(shown, operation, gitMessage(err).replaceAll(opts.url, shown), { cause: err });
+  };
+
+/** Clones `url` into `dir` and checks out `ref`; a ref the repository lacks is a GitError saying so. */
+export async function cloneRepo(opts: CloneOptions): Promise<GitRepo> {
+  const ref = opts.ref === '' ? undefined : opts.ref;
+  const needsCheckout = await cloneAt(opts, ref, failureOf(opts));
+  if (ref !== undefined && needsCheckout) {
     try {
-      await git.checkout(opts.ref);
+      await gitFor(opts.dir, opts).checkout(ref);
     } catch (err) {
-      throw new GitError(shown, 'checkout', `ref ${JSON.stringify(opts.ref)} is not a branch, tag or commit of the repository`, { cause: err });
+      throw new GitError(redactUrl(opts.url), 'checkout', `ref ${JSON.stringify(ref)} is not a branch, tag or commit of the repository`, { cause: err });
     }
   }
+  return openRepo(opts);
+}
+
+/** The clone that `cloneRepo(opts)` made in `opts.dir`. */
+export function openRepo(opts: CloneOptions): GitRepo {
+  const shown = redactUrl(opts.url);
+  const fail = failureOf(opts);
+  const git = gitFor(opts.dir, opts);
   return {
     dir: opts.dir,
-    async headSha() {
+    async headCommit() {
       try {
-        return (await git.revparse(['HEAD'])).trim();
+        const [sha = '', committed = '', message = ''] = (await git.raw(['show', '--no-patch', '--format=%H%x00%cI%x00%B', 'HEAD'])).split('\0');
+        return { sha, committedAt: new Date(committed), message: message.trimEnd() };
       } catch (err) {
-        throw fail('rev-parse', err);
+        throw fail('show', err);
       }
     },
     async changedFiles() {

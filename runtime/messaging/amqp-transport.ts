@@ -4,10 +4,11 @@ import { DIRECT_REPLY_TO, type Endpoint } from './amqp/endpoint.js';
 import { BrokerLink, type EndpointKind } from './amqp/link.js';
 import { AmqpSubscription } from './amqp/subscription.js';
 import { planQueueDeclarations } from './core/declarations.js';
+import { deadLetterPropertiesOf, type ReplyAddress } from './core/delivery.js';
+import { planMetadataChange, type MetadataChangePlan } from './core/metadata-change.js';
 import { amqpPropertiesFor, decodeEnvelope, encodeEnvelope, newEnvelope, type Envelope } from './core/envelope.js';
-import { publishKeyFor, resolveBroker, type ExchangeRoute, type MessagingMetadata, type PickOne } from './core/routing.js';
+import { brokerCandidates, pickBroker, publishKeyFor, type BrokerCandidates, type ExchangeRoute, type MessagingMetadata, type PickOne } from './core/routing.js';
 import {
-  DEAD_LETTER_REASON_HEADER,
   ERROR_REPLY_TYPE,
   errorQueueOf,
   PublishError,
@@ -25,6 +26,7 @@ import { sleep } from '../core/promises.js';
 import type { Logger } from '../logger.js';
 
 export interface AmqpTransportOptions {
+  /** The metadata to start from; `updateMetadata` replaces it while the transport runs. */
   readonly metadata: MessagingMetadata;
   /** This process's exchange (EXCHANGE_ID): its consumers live there. */
   readonly exchangeId: number;
@@ -43,6 +45,11 @@ export interface AmqpTransportOptions {
   /** Declare exchanges, queues, `<queue>_error` and bindings (reference §4.3 `auto_declare`; default true). */
   readonly autoDeclare?: boolean;
   readonly pick?: PickOne;
+  /**
+   * The metadata may be out of date and a `messaging_changed` missed (issue 19 item 1): a broker's primary has failed
+   * `retryCount` attempts in a row (every `retryCount`), or an endpoint connected again after a loss. `why` says which.
+   */
+  readonly onStale?: (why: string) => void;
 }
 
 interface PendingRequest {
@@ -67,10 +74,16 @@ export class AmqpTransport implements Transport {
   private readonly subscriptions = new Set<AmqpSubscription<unknown>>();
   private readonly pending = new Map<string, PendingRequest>();
   private readonly declared = new WeakMap<Endpoint, Set<string>>();
+  /** The brokers a publish to each destination exchange may use, until the restrictions change. */
+  private readonly candidates = new Map<number, BrokerCandidates>();
+  private metadata: MessagingMetadata;
   private closing = false;
-  private readonly settings: Required<Omit<AmqpTransportOptions, 'metadata' | 'exchangeId' | 'brokerId' | 'log'>>;
+  /** Endpoints that have been up once: their next connect is a reconnect, after which a broadcast may be missing. */
+  private readonly wereUp = new WeakSet<Endpoint>();
+  private readonly settings: Required<Omit<AmqpTransportOptions, 'metadata' | 'exchangeId' | 'brokerId' | 'log' | 'onStale'>>;
 
   constructor(private readonly opts: AmqpTransportOptions) {
+    this.metadata = opts.metadata;
     this.settings = {
       maxInFlight: opts.maxInFlight ?? 10,
       retryCount: opts.retryCount ?? 5,
@@ -84,10 +97,10 @@ export class AmqpTransport implements Transport {
     this.linkFor(opts.brokerId, opts.exchangeId);
   }
 
-  async publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void> {
-    const correlation = options?.correlationId === undefined ? {} : { correlationId: options.correlationId };
-    const envelope = newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), ...correlation });
-    await this.send(to, envelope, this.settings.publishTimeoutMs, options?.broadcast === true);
+  publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void> {
+    const { correlationId, messageId } = options ?? {};
+    const ids = { id: messageId ?? randomUUID(), now: Date.now(), ...(correlationId === undefined ? {} : { correlationId }) };
+    return this.send(to, newEnvelope(type, payload, ids), this.settings.publishTimeoutMs, options?.broadcast === true);
   }
 
   request(to: Destination, type: string, payload: unknown, options: RequestOptions): Promise<unknown> {
@@ -131,6 +144,47 @@ export class AmqpTransport implements Transport {
     };
   }
 
+  /**
+   * Goes over to `next` (issue 19 item 1): links whose connection rows are unchanged stay connected; a changed
+   * failover target is swapped under a running primary; a changed primary row, or a changed route of the own
+   * exchange, reconnects that link (its consumers subscribe again on the new connection); a broker that is gone is
+   * let go. Metadata this process cannot run on is refused, and the current metadata kept. `source` names where
+   * `next` came from in the log and the problems.
+   */
+  updateMetadata(next: MessagingMetadata, source: string): MetadataChangePlan {
+    const own = { brokerId: this.opts.brokerId, exchangeId: this.opts.exchangeId };
+    const plan = planMetadataChange({ prev: this.metadata, next, links: [...this.links.values()].map((l) => l.view()), own, source });
+    if (!plan.changed || this.closing) return plan;
+    if (plan.problems.length > 0) {
+      this.opts.log.error({ problems: plan.problems }, 'new messaging metadata refused; keeping the current one');
+      return plan;
+    }
+    this.metadata = next;
+    if (plan.restrictionsChanged) this.candidates.clear();
+    const moved = plan.links.filter((a) => a.action !== 'keep');
+    this.opts.log.info({ source, links: moved, routesChanged: plan.routesChanged, restrictionsChanged: plan.restrictionsChanged }, 'messaging metadata changed');
+    for (const step of plan.links) {
+      const link = this.links.get(step.brokerId);
+      if (link === undefined) continue;
+      switch (step.action) {
+        case 'keep':
+          link.adopt(next);
+          break;
+        case 'retarget-failover':
+          link.retargetFailover(next);
+          break;
+        case 'reconnect':
+        case 'close':
+          // The new link is in place before the old one goes, so the old connection's last events find it replaced.
+          this.links.delete(step.brokerId);
+          if (step.action === 'reconnect') this.linkFor(step.brokerId, link.view().exchangeId);
+          void link.close().catch((err: unknown) => this.opts.log.warn({ err, brokerId: step.brokerId }, 'closing the replaced broker link failed'));
+          break;
+      }
+    }
+    return plan;
+  }
+
   /** Which endpoint of each broker takes traffic now; for health reports and the failover test. */
   status(): Array<{ brokerId: number; active: EndpointKind | 'none' }> {
     return [...this.links.entries()].map(([brokerId, link]) => ({ brokerId, active: link.active()?.kind ?? 'none' }));
@@ -158,7 +212,7 @@ export class AmqpTransport implements Transport {
       link = new BrokerLink({
         brokerId,
         exchangeId,
-        metadata: this.opts.metadata,
+        metadata: this.metadata,
         pick: this.settings.pick,
         log: this.opts.log.child({ brokerId }),
         retryCount: this.settings.retryCount,
@@ -167,6 +221,7 @@ export class AmqpTransport implements Transport {
         connectTimeoutMs: this.settings.connectTimeoutMs,
         onUp: (up, endpoint, kind) => this.onUp(up, endpoint, kind),
         onReply: (msg) => this.onReply(msg),
+        onUnreachable: (_link, failures) => this.opts.onStale?.(`broker ${brokerId} unreachable after ${failures} attempts`),
       });
       this.links.set(brokerId, link);
     }
@@ -176,6 +231,8 @@ export class AmqpTransport implements Transport {
   /** Every (re)connect: forget what was declared on the old connection, and re-subscribe the own consumers. */
   private async onUp(link: BrokerLink, endpoint: Endpoint, kind: EndpointKind): Promise<void> {
     this.declared.set(endpoint, new Set());
+    if (this.wereUp.has(endpoint)) this.opts.onStale?.(`${endpoint.label} connected again`);
+    this.wereUp.add(endpoint);
     if (link !== this.links.get(this.opts.brokerId)) return;
     this.opts.log.info({ endpoint: endpoint.label, kind, consumers: this.subscriptions.size }, 'subscribing');
     for (const subscription of this.subscriptions) await subscription.attach(endpoint);
@@ -184,12 +241,10 @@ export class AmqpTransport implements Transport {
   /** Publishes until the broker confirms, across reconnects and failover, for at most `timeoutMs`. */
   private async send(to: Destination, envelope: Envelope, timeoutMs: number, broadcast = false): Promise<void> {
     if (this.closing) throw new PublishError(to, 'the transport is closing');
-    const { restrictions } = this.opts.metadata;
-    const choice = resolveBroker({ source: this.opts.exchangeId, destination: to.exchangeId, restrictions, ownBrokerId: this.opts.brokerId, pick: this.settings.pick });
-    const link = this.linkFor(choice.brokerId, to.exchangeId);
+    const link = this.linkFor(pickBroker(this.candidatesFor(to.exchangeId), this.settings.pick).brokerId, to.exchangeId);
     const bytes = encodeEnvelope(envelope);
     // A broadcast nobody listens to is dropped, not refused: only a shared queue must exist.
-    const properties: Options.Publish = { ...amqpPropertiesFor(envelope), mandatory: !broadcast };
+    const properties = amqpPropertiesFor(envelope, { mandatory: !broadcast });
     const deadlineAt = Date.now() + timeoutMs;
     let lastError: unknown;
     while (Date.now() < deadlineAt && !this.closing) {
@@ -212,17 +267,30 @@ export class AmqpTransport implements Transport {
     throw new PublishError(to, why, lastError === undefined ? undefined : { cause: lastError });
   }
 
-  private async confirmPublish(endpoint: Endpoint, exchange: string, key: string, bytes: Buffer, properties: Options.Publish): Promise<void> {
-    const channel = endpoint.publishing();
-    if (!channel) throw new Error(`${endpoint.label} is not connected`);
-    // No timer per publish: amqplib fails every unconfirmed callback when the channel closes, and the 15 s AMQP
-    // heartbeat closes a connection that went silent.
-    await new Promise<void>((resolve, reject) => {
-      channel.publish(exchange, key, bytes, properties, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('nacked by the broker')) : resolve()));
-    });
-    if (typeof properties.messageId === 'string' && endpoint.takeReturned(properties.messageId)) {
-      throw new UnroutableError(`unroutable: nothing is bound to exchange ${exchange} with key ${key}`);
+  private candidatesFor(destination: number): BrokerCandidates {
+    let candidates = this.candidates.get(destination);
+    if (candidates === undefined) {
+      const { restrictions } = this.metadata;
+      candidates = brokerCandidates({ source: this.opts.exchangeId, destination, restrictions, ownBrokerId: this.opts.brokerId });
+      this.candidates.set(destination, candidates);
     }
+    return candidates;
+  }
+
+  /** Resolves once the broker confirms; a mandatory message it returned as unroutable rejects with UnroutableError. */
+  private confirmPublish(endpoint: Endpoint, exchange: string, key: string, bytes: Buffer, properties: Options.Publish): Promise<void> {
+    const channel = endpoint.publishing();
+    if (!channel) return Promise.reject(new Error(`${endpoint.label} is not connected`));
+    // No timer per publish: amqplib fails every unconfirmed callback when the channel closes, and the 15 s AMQP
+    // heartbeat closes a connection that went silent. The broker sends a return before the confirm of its message.
+    return new Promise<void>((resolve, reject) => {
+      channel.publish(exchange, key, bytes, properties, (err: unknown) => {
+        if (err) reject(err instanceof Error ? err : new Error('nacked by the broker'));
+        else if (properties.mandatory === true && typeof properties.messageId === 'string' && endpoint.takeReturned(properties.messageId)) {
+          reject(new UnroutableError(`unroutable: nothing is bound to exchange ${exchange} with key ${key}`));
+        } else resolve();
+      });
+    });
   }
 
   /** Declares a consumer's queue on an endpoint of the own broker, on that endpoint's route (failover exchange there). */
@@ -280,18 +348,15 @@ export class AmqpTransport implements Transport {
     done.add(key);
   }
 
+  /** The original's bytes, properties and headers, plus the reason (core/delivery.ts), into `<queue>_error`. */
   private async deadLetter(endpoint: Endpoint, msg: ConsumeMessage, queue: string, reason: string): Promise<void> {
-    const headers = { ...(msg.properties.headers ?? {}), [DEAD_LETTER_REASON_HEADER]: reason };
-    const contentType: unknown = msg.properties.contentType;
-    const properties: Options.Publish = { persistent: true, headers, ...(typeof contentType === 'string' ? { contentType } : {}) };
-    await this.confirmPublish(endpoint, '', errorQueueOf(queue), msg.content, properties);
+    await this.confirmPublish(endpoint, '', errorQueueOf(queue), msg.content, deadLetterPropertiesOf(msg.properties, reason));
   }
 
-  private async reply(endpoint: Endpoint, to: { replyTo: string; correlationId: string | undefined }, type: string, payload: unknown): Promise<void> {
+  private async reply(endpoint: Endpoint, to: ReplyAddress, type: string, payload: unknown): Promise<void> {
     const correlation = to.correlationId === undefined ? {} : { correlationId: to.correlationId };
     const envelope = newEnvelope(type, payload, { id: randomUUID(), now: Date.now(), ...correlation });
-    const properties: Options.Publish = { ...amqpPropertiesFor(envelope), persistent: false };
-    await this.confirmPublish(endpoint, '', to.replyTo, encodeEnvelope(envelope), properties);
+    await this.confirmPublish(endpoint, '', to.replyTo, encodeEnvelope(envelope), amqpPropertiesFor(envelope, { persistent: false }));
   }
 
   private onReply(msg: ConsumeMessage): void {

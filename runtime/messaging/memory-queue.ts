@@ -1,10 +1,11 @@
 /** One queue of the in-memory broker (design §5.5): messages in order, competing consumers, asynchronous delivery. */
+import type { MessageProperties } from './core/delivery.js';
 
 /** A message as the broker holds it: the bytes that would travel over AMQP, plus what AMQP keeps beside them. */
 export interface StoredMessage {
   readonly body: Buffer;
   readonly redelivered: boolean;
-  readonly headers: Readonly<Record<string, string>>;
+  readonly properties: MessageProperties;
 }
 
 /** A consumer attached to a queue. `take` starts a delivery and must not throw. */

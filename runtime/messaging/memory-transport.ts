@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { serializeError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
+import { deadLetterPropertiesOf, deliveredPropertiesOf, type MessageProperties, type ReplyAddress } from './core/delivery.js';
 import { encodeEnvelope, newEnvelope, type Envelope } from './core/envelope.js';
 import { MemoryConsumer } from './memory-consumer.js';
 import { MemoryQueue, type StoredMessage } from './memory-queue.js';
@@ -39,6 +40,8 @@ export interface MemoryTransportOptions {
 export interface DeadLetter {
   readonly body: Buffer;
   readonly reason: string | undefined;
+  /** The original's properties and headers, as core/delivery.ts keeps them, the reason header included. */
+  readonly properties: MessageProperties;
 }
 
 /** What a transport reaches of its broker. */
@@ -74,16 +77,19 @@ export class MemoryBroker {
     return new MemoryTransport(this.#access, opts);
   }
 
-  /** Puts bytes on a queue as a foreign publisher would, envelope or not. */
-  publishRaw(to: Destination, bytes: Buffer): void {
-    this.#deliver(to, { body: Buffer.from(bytes), redelivered: false, headers: {} }, false);
+  /** Puts bytes on a queue as a foreign publisher would, envelope or not, with the AMQP properties it set. */
+  publishRaw(to: Destination, bytes: Buffer, properties: MessageProperties = {}): void {
+    this.#deliver(to, { body: Buffer.from(bytes), redelivered: false, properties }, false);
   }
 
   /** Removes and returns what is in `<queue>_error` of `to`'s exchange, oldest first. */
   takeDeadLetters(to: Destination): DeadLetter[] {
     return this.#queueOf(errorOf(to))
       .takeAll()
-      .map((m) => ({ body: m.body, reason: m.headers[DEAD_LETTER_REASON_HEADER] }));
+      .map((m) => {
+        const reason = m.properties.headers?.[DEAD_LETTER_REASON_HEADER];
+        return { body: m.body, reason: typeof reason === 'string' ? reason : undefined, properties: m.properties };
+      });
   }
 
   /** Messages waiting in a queue (not counting those in a handler). */
@@ -150,16 +156,18 @@ class MemoryTransport implements Transport {
   }
 
   async publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void> {
-    const correlationId = options?.correlationId;
-    this.#send(to, this.#envelope(type, payload, correlationId === undefined ? {} : { correlationId }), options?.broadcast === true);
+    const { correlationId, messageId } = options ?? {};
+    const ids = { ...(correlationId === undefined ? {} : { correlationId }), ...(messageId === undefined ? {} : { id: messageId }) };
+    this.#send(to, this.#envelope(type, payload, ids), options?.broadcast === true);
   }
 
   async request(to: Destination, type: string, payload: unknown, options: RequestOptions): Promise<unknown> {
     const correlationId = this.#newId();
-    const body = encodeEnvelope(this.#envelope(type, payload, { correlationId, replyTo: this.#replyAddress }));
+    const envelope = this.#envelope(type, payload, { correlationId, replyTo: this.#replyAddress });
+    const body = encodeEnvelope(envelope);
     this.#assertOpen(to);
     const reply = this.#replies.expect({ correlationId, to, type, timeoutMs: options.timeoutMs });
-    this.#broker.deliver(to, { body, redelivered: false, headers: {} }, false);
+    this.#broker.deliver(to, { body, redelivered: false, properties: deliveredPropertiesOf(envelope) }, false);
     return reply;
   }
 
@@ -173,7 +181,7 @@ class MemoryTransport implements Transport {
       maxInFlight: spec.maxInFlight ?? this.#maxInFlight,
       log: this.#log,
       deadLetter: (message, reason) => this.#deadLetter(spec.queue, message, reason),
-      reply: (request, answer) => this.#reply(request, answer),
+      reply: (to, type, payload) => this.#reply(to, type, payload),
     });
     const subscription: Subscription = {
       queue: spec.queue,
@@ -202,7 +210,7 @@ class MemoryTransport implements Transport {
     this.#replies.rejectAll('transport closed before the reply arrived');
   }
 
-  #envelope(type: string, payload: unknown, ids: { correlationId?: string; replyTo?: string }): Envelope {
+  #envelope(type: string, payload: unknown, ids: { id?: string; correlationId?: string; replyTo?: string }): Envelope {
     return newEnvelope(type, payload, { id: this.#newId(), now: this.#now(), ...ids });
   }
 
@@ -210,7 +218,7 @@ class MemoryTransport implements Transport {
   #send(to: Destination, envelope: Envelope, broadcastOnly: boolean): void {
     const body = encodeEnvelope(envelope);
     this.#assertOpen(to);
-    this.#broker.deliver(to, { body, redelivered: false, headers: {} }, broadcastOnly);
+    this.#broker.deliver(to, { body, redelivered: false, properties: deliveredPropertiesOf(envelope) }, broadcastOnly);
   }
 
   #assertOpen(to: Destination): void {
@@ -218,24 +226,19 @@ class MemoryTransport implements Transport {
   }
 
   #deadLetter(queue: string, message: StoredMessage, reason: string): void {
-    const headers = { ...message.headers, [DEAD_LETTER_REASON_HEADER]: reason };
-    this.#broker.queueOf(errorOf({ exchangeId: this.#exchangeId, queue })).enqueue({ body: message.body, redelivered: false, headers });
+    const properties = deadLetterPropertiesOf(message.properties, reason);
+    this.#broker.queueOf(errorOf({ exchangeId: this.#exchangeId, queue })).enqueue({ body: message.body, redelivered: false, properties });
   }
 
-  #reply(request: Envelope, answer: { readonly result: unknown } | { readonly error: unknown }): void {
-    const { reply_to: replyTo, correlation_id: correlationId } = request;
-    if (replyTo === undefined) return;
-    const ids = correlationId === undefined ? {} : { correlationId };
+  #reply(to: ReplyAddress, type: string, payload: unknown): void {
+    const ids = to.correlationId === undefined ? {} : { correlationId: to.correlationId };
     let body: Buffer;
     try {
-      body =
-        'error' in answer
-          ? encodeEnvelope(this.#envelope(ERROR_REPLY_TYPE, serializeError(answer.error), ids))
-          : encodeEnvelope(this.#envelope(`${request.type}.reply`, answer.result ?? null, ids)); // JSON has no undefined
+      body = encodeEnvelope(this.#envelope(type, payload, ids));
     } catch (err) {
       // The handler's answer cannot go on the wire (e.g. a BigInt in it): the caller learns that instead of timing out.
       body = encodeEnvelope(this.#envelope(ERROR_REPLY_TYPE, serializeError(err), ids));
     }
-    this.#broker.sendTo(replyTo, body);
+    this.#broker.sendTo(to.replyTo, body);
   }
 }

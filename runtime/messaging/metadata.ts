@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { ConfigError } from '../config.js';
+import { messageOf } from '../core/errors.js';
 import { isStale, METADATA_TTL_MS } from './core/metadata-cache.js';
 import { findMetadataProblems } from './core/metadata-references.js';
 import type { MessagingMetadata } from './core/routing.js';
@@ -91,8 +92,6 @@ export function parseMessagingMetadata(json: unknown, source: string): Messaging
   if (problems.length > 0) throw new MessagingMetadataError(source, problems);
   return parsed.data;
 }
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Reads and checks a messaging metadata JSON file; every problem names its field path, the error names the file. */
 export async function loadMetadataFile(path: string): Promise<MessagingMetadata> {

@@ -34,7 +34,8 @@ export interface DeliveryInfo {
  * payload it refuses is dead-lettered at once with its reason. `handle` throwing counts as `retry` with the error's
  * message. For a request (the envelope has `reply_to`) the `reply` of an `ack` goes back to the caller; a thrown
  * error goes back as an error reply instead of being retried, so the caller learns at once and a request never runs
- * twice by the transport's doing.
+ * twice by the transport's doing. A request that is dead-lettered (refused by `decode`, an outcome of `dead-letter`,
+ * a retry used up) lands in `<queue>_error` like any message, and its caller gets a `DeadLettered` error reply.
  */
 export interface ConsumerSpec<M> {
   readonly queue: string;
@@ -60,6 +61,11 @@ export interface Subscription {
 export interface PublishOptions {
   readonly correlationId?: string;
   /**
+   * The message's id, when it names the effect rather than the send: a consumer that drops copies by id then drops a
+   * second send of the same effect too (a workflow's completion e-mail). A fresh UUID by default.
+   */
+  readonly messageId?: string;
+  /**
    * For broadcast consumers only (ConsumerSpec.broadcast): no shared queue is declared or filled, and a message that
    * no broadcast consumer listens for is dropped instead of refused as unroutable (live logs, nobody watching).
    */
@@ -70,11 +76,19 @@ export interface RequestOptions {
   readonly timeoutMs: number;
 }
 
-export interface Transport {
+/**
+ * What a component does with messaging: it sends. What it receives it declares (runtime/messaging/intake.ts), and
+ * the runtime consumes for it: no component holds a consumer of its own.
+ */
+export interface Messaging {
   /** Resolves once the message is safely with the broker (publisher confirm); rejects if it cannot be. */
   publish(to: Destination, type: string, payload: unknown, options?: PublishOptions): Promise<void>;
   /** Sends a request and resolves with the reply's payload; rejects with RpcTimeout, or RemoteRequestError. */
   request(to: Destination, type: string, payload: unknown, options: RequestOptions): Promise<unknown>;
+}
+
+/** A process's transport, as the runtime holds it. */
+export interface Transport extends Messaging {
   consume<M>(spec: ConsumerSpec<M>): Promise<Subscription>;
   /** Cancels every consumer (intake), waits for deliveries in flight, then closes. */
   close(): Promise<void>;
@@ -88,6 +102,9 @@ export const errorQueueOf = (queue: string): string => `${queue}_error`;
 
 /** The envelope type of a reply that carries an error instead of a result. */
 export const ERROR_REPLY_TYPE = 'rpc.error';
+
+/** The error name a requester gets when its request was refused to `<queue>_error`; the message is the reason. */
+export const DEAD_LETTERED_ERROR = 'DeadLettered';
 
 export class RpcTimeoutError extends Error {
   override readonly name = 'RpcTimeout';

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { planDeployment, type HostedContainer } from '../../actors/deployer/core/plan.js';
+import { portAllocator } from '../../actors/deployer/deploy.js';
 import type { ClusterHost } from '../../actors/deployer/hosts.js';
 import { LABELS } from '../../actors/deployer/messages.js';
-import { rollout } from '../../actors/deployer/rollout.js';
+import { rollout, type PortAllocator } from '../../actors/deployer/rollout.js';
 import { DeployableUnit } from '../../actors/orchestrator/messages.js';
 import { sleep } from '../../runtime/core/promises.js';
 import { containerOps } from '../../runtime/docker/containers.js';
 import { dockerHost, type DockerHost } from '../../runtime/docker/host.js';
-import { buildWebImage, cleanHosts } from '../actors/deployer/fixtures.js';
+import { managerClient } from '../../http/client/manager-client.js';
+import { buildWebImage, cleanHosts, seedCluster, startManager } from '../actors/deployer/fixtures.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { connect, testDockerHosts, threeHosts } from '../helpers/docker-hosts.js';
 import type { BenchResult } from './report.js';
 
@@ -16,7 +19,8 @@ import type { BenchResult } from './report.js';
  * Issue 7: a rolling deploy of 6 instances over the 3 hosts (one over ssh://) through the Deployer's plan and rollout,
  * against a hand-written dockerode script doing the same steps (per instance: create, start, poll the HTTP health
  * path, stop and remove the old one) on the same hosts and images, in the same run (goal: <= 1.2x its wall time);
- * and one Docker API call over ssh:// against the unix socket of the same daemon (goal: <= 2x).
+ * and one Docker API call over ssh:// against the unix socket of the same daemon (goal: <= 2x). Ours asks a real
+ * Manager (PGlite) for each container's host ports, as a deploy does; the script numbers its ports itself.
  */
 const INSTANCES = 6;
 const POLL_MS = 200;
@@ -24,7 +28,7 @@ const CALLS = 200;
 
 const UNIT = DeployableUnit.parse({ name: 'bench', ports: [8080], instances: INSTANCES, health: { http: { path: '/health', timeout_seconds: 30, interval_seconds: POLL_MS / 1_000 } } });
 
-async function ours(hosts: readonly ClusterHost[], cluster: string, image: string, commit: string): Promise<number> {
+async function ours(hosts: readonly ClusterHost[], cluster: string, ports: PortAllocator, image: string, commit: string): Promise<number> {
   const existing: HostedContainer[] = (
     await Promise.all(hosts.map(async (h) => (await h.ops.listByLabels({ [LABELS.cluster]: cluster })).map((c) => ({ ...c, host: h.name }))))
   ).flat();
@@ -34,7 +38,7 @@ async function ours(hosts: readonly ClusterHost[], cluster: string, image: strin
     hosts: hosts.map((h) => h.name), existing, environment: {}, nonce: randomUUID().slice(0, 6),
   });
   if (!planned.ok) throw new Error(planned.reason);
-  const result = await rollout(planned.plan, { hosts: new Map(hosts.map((h) => [h.name, h])), registryAuthFor: () => undefined, defaultRunningSeconds: 1, logLines: 10, notify: async () => undefined });
+  const result = await rollout(planned.plan, { hosts: new Map(hosts.map((h) => [h.name, h])), registryAuthFor: () => undefined, defaultRunningSeconds: 1, logLines: 10, notify: async () => undefined, ports, bindAddress: null });
   if (!result.ok) throw new Error(result.reason);
   return performance.now() - started;
 }
@@ -96,11 +100,15 @@ export async function benchDeployer(): Promise<BenchResult[]> {
   const specs = threeHosts();
   const hosts: ClusterHost[] = specs.map((s) => ({ name: s.spec.name, ops: containerOps(connect(s)), address: '127.0.0.1' }));
   const { apis, hosts: rawHosts } = await rawApis();
+  const manager = await startManager();
   try {
+    const workflowId = await seedCluster(manager, cluster, specs);
+    const client = managerClient({ baseUrl: manager.baseUrl, ...manager.client, log: captureLogs().log });
+    const ports = portAllocator(client, cluster, { id: workflowId, product_name: null });
     // Warm-up (not measured): each side's first deploy pulls the images and starts the 6 instances it then replaces.
-    await ours(hosts, cluster, images.v1, 'v1');
+    await ours(hosts, cluster, ports, images.v1, 'v1');
     let raw = await baseline(apis, [], images.v1, 47_000);
-    const oursMs = await ours(hosts, cluster, images.v2, 'v2');
+    const oursMs = await ours(hosts, cluster, ports, images.v2, 'v2');
     raw = await baseline(apis, raw.containers, images.v2, 47_100);
     process.stderr.write(`deployer bench: rolling deploy of ${INSTANCES} instances over 3 hosts: ours ${(oursMs / 1_000).toFixed(2)} s, hand-written dockerode ${(raw.ms / 1_000).toFixed(2)} s (${(oursMs / raw.ms).toFixed(2)}x wall)\n`);
     for (const c of raw.containers) await c.remove({ force: true });
@@ -116,6 +124,7 @@ export async function benchDeployer(): Promise<BenchResult[]> {
     ];
   } finally {
     await cleanHosts(testDockerHosts().sockets, cluster, repo);
+    await manager.close();
     await Promise.all([...hosts.map((h) => h.ops.host.close()), ...rawHosts.map((h) => h.close())]);
   }
 }

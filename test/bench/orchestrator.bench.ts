@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { createSystem } from 'comedy';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ChatRequested, NOTIFICATIONS_CHAT_QUEUE } from '../../actors/notifications/messages.js';
 import { BUILDER_QUEUE, DEPLOYER_QUEUE, EXECUTE_REQUESTED, OrchestrationRequest, STEP_COMPLETED, WORKFLOW_ORCHESTRATION_QUEUE } from '../../actors/orchestrator/messages.js';
-import type { WorkflowPorts } from '../../actors/orchestrator/ports.js';
-import workflowActor from '../../actors/orchestrator/workflow.actor.js';
+import workflowsActor from './fixtures/workflows.actor.js';
 import { managerClient, type ManagerClient } from '../../http/client/manager-client.js';
 import { startActorSystem } from '../../runtime/actors/system.js';
 import { MessagingEnv } from '../../runtime/config.js';
@@ -17,65 +17,79 @@ import { seedPlatform, startOrchestrator, testTimeouts } from '../actors/orchest
 import type { BenchResult } from './report.js';
 
 /**
- * The orchestrator (issue 5): (1) the RSS of 10,000 concurrent workflow actors in one process (goal <= 300 MB), in a
- * fresh child process so nothing else is counted, against the goal; (2) milestone transitions per second with every
- * transition persisted to PostgreSQL through the Manager (goal >= 1,000/s), against the same number of bare Manager
- * PUTs at the same concurrency. Workers answer at once (in-memory transport), so what is measured is the
+ * The orchestrator: (1) 10,000 concurrent workflow actors in one process, each adopted as running with an armed
+ * deadline, under the orchestrator's dynamic supervisor: the time to start them and the RSS they hold, against
+ * 10,000 bare comedy actors created in the same way in a process of their own; (2) milestone transitions per second
+ * with every transition persisted to PostgreSQL through the Manager (goal >= 1,000/s), against the same number of
+ * bare Manager PUTs at the same concurrency. Workers answer at once (in-memory transport), so what is measured is the
  * orchestrator: routing, the machine, the saves, the target look-ups and the publishes.
  */
 const ACTORS = 10_000;
-const RSS_GOAL_MB = 300;
+/** Workflow actors started at once (the orchestrator adopts in batches too). */
+const START_AT_ONCE = 500;
 const WORKFLOWS = 400;
-/** Deliveries in handlers at once (OA_MAX_IN_FLIGHT) for the orchestrator, and requests in flight for the baseline. */
+/** Deliveries in handlers at once for the orchestrator, and requests in flight for the baseline. */
 const IN_FLIGHT = 64;
 /** start -> build, build -> deploy, deploy -> completed. */
 const TRANSITIONS_PER_WORKFLOW = 3;
 /** Saves per workflow: before and after each of two dispatches, and the completion. */
 const PUTS_PER_WORKFLOW = 5;
 const log = createLogger({ level: 'silent' });
+const RAW_MODULE = '/' + fileURLToPath(new URL('./fixtures/echo-raw.ts', import.meta.url));
 
-/** Runs in the child process: 10,000 workflow actors, each adopted as running with an armed deadline. */
-async function measureActorsRss(): Promise<{ baseMb: number; rssMb: number; startSeconds: number }> {
-  const settings = { exchangeId: 1, brokerId: 1, timeoutsMs: testTimeouts(3_600) };
-  const lines = Array.from({ length: 6 }, (_, i) => `[OA][id][acme/shop_docker] event-log line ${i} of a running workflow`);
-  const ports: WorkflowPorts = {
-    settings,
-    log,
-    load: async (id) => ({
-      workflow_completed: false,
-      event_log: lines,
-      orchestration: {
-        run: { milestone: 'build', index: 0, dispatchId: `d-${id}`, confirmed: true, deadlineAt: Date.now() + 3_600_000, wakeAt: null },
-        request: { id, deployment_repo: 'acme/shop_docker', source_repo: 'acme/shop', milestones: ['build', 'deploy'], current_step: 'build', dispatch_id: `d-${id}`, workflow_start_time: new Date().toISOString(), step_time: new Date().toISOString() },
-      },
-    }),
-    save: async () => undefined,
-    resolve: async () => ({ ok: false, reason: 'not in this bench' }),
-    publish: async () => undefined,
-    newId: () => 'x',
-    now: Date.now,
-    finished: () => undefined,
-  };
-  global.gc?.();
-  const base = process.memoryUsage().rss;
-  const system = await startActorSystem({ spec: { strategy: 'one_for_one', intensity: { maxRestarts: 1, withinMs: 1_000 }, backoff: { initialMs: 10, maxMs: 10, factor: 2 }, children: [] }, log, logLevel: 'silent', askTimeoutMs: 30_000, onFailure: () => undefined });
-  const started = performance.now();
-  for (let i = 0; i < ACTORS; i++) {
-    const workflowId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-    await system.root.startChild({ name: workflowId, actor: workflowActor, args: { workflowId, ports }, mode: 'in-memory', restart: 'transient' });
-  }
-  const startSeconds = (performance.now() - started) / 1_000;
-  global.gc?.();
-  const rss = process.memoryUsage().rss;
-  return { baseMb: base / 1e6, rssMb: rss / 1e6, startSeconds };
+interface ActorsFigures {
+  readonly baseMb: number;
+  readonly rssMb: number;
+  readonly startSeconds: number;
 }
 
-async function benchMemory(): Promise<BenchResult> {
+/** In the child process: 10,000 workflow actors under a dynamic supervisor (fixtures/workflows.actor.ts). */
+async function measureWorkflowActors(): Promise<ActorsFigures> {
+  global.gc?.();
+  const base = process.memoryUsage().rss;
+  const system = await startActorSystem({ spec: { strategy: 'one_for_one', intensity: { maxRestarts: 1, withinMs: 1_000 }, backoff: { initialMs: 10, maxMs: 10, factor: 2 }, children: [] }, log, logLevel: 'silent', askTimeoutMs: 60_000, onFailure: () => undefined });
+  const supervisor = await system.root.startChild({ name: 'workflows', actor: workflowsActor, mode: 'in-memory' });
+  const { seconds, running } = await supervisor.ask('start', { count: ACTORS, atOnce: START_AT_ONCE });
+  if (running !== ACTORS) throw new Error(`${running} workflow actors run, not ${ACTORS}`);
+  global.gc?.();
+  return { baseMb: base / 1e6, rssMb: process.memoryUsage().rss / 1e6, startSeconds: seconds };
+}
+
+/** In the child process: the baseline, 10,000 bare comedy actors, created `START_AT_ONCE` at a time. */
+async function measureComedyActors(): Promise<ActorsFigures> {
+  global.gc?.();
+  const base = process.memoryUsage().rss;
+  const system = createSystem({ config: {} });
+  (system.getLog() as { setLevel(level: number): void }).setLevel(1);
+  const root = await system.rootActor();
+  const refs: unknown[] = [];
+  const started = performance.now();
+  for (let at = 0; at < ACTORS; at += START_AT_ONCE) {
+    refs.push(...(await Promise.all(Array.from({ length: START_AT_ONCE }, () => root.createChild(RAW_MODULE, { mode: 'in-memory' })))));
+  }
+  const seconds = (performance.now() - started) / 1_000;
+  global.gc?.();
+  return { baseMb: base / 1e6, rssMb: process.memoryUsage().rss / 1e6, startSeconds: seconds };
+}
+
+function inChild(which: 'workflows' | 'comedy'): ActorsFigures {
   const self = fileURLToPath(import.meta.url);
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--actors-rss'], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const { baseMb, rssMb, startSeconds } = JSON.parse(out.trim().split('\n').pop()!) as Awaited<ReturnType<typeof measureActorsRss>>;
-  process.stderr.write(`orchestrator: ${ACTORS} workflow actors: RSS ${rssMb.toFixed(0)} MB (process before: ${baseMb.toFixed(0)} MB), started in ${startSeconds.toFixed(1)} s\n`);
-  return { name: `orchestrator: RSS with ${ACTORS.toLocaleString('en-US')} workflow actors`, unit: 'MB', baseline: { label: 'goal (lower is better)', value: RSS_GOAL_MB }, ours: { label: 'one process', value: rssMb } };
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, `--actors-${which}`], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as ActorsFigures;
+}
+
+async function benchActorsAtScale(): Promise<BenchResult[]> {
+  const ours = inChild('workflows');
+  const bare = inChild('comedy');
+  process.stderr.write(
+    `orchestrator: ${ACTORS} workflow actors: RSS ${ours.rssMb.toFixed(0)} MB (process before: ${ours.baseMb.toFixed(0)} MB), started in ${ours.startSeconds.toFixed(2)} s; ` +
+      `${ACTORS} bare comedy actors: RSS ${bare.rssMb.toFixed(0)} MB (before: ${bare.baseMb.toFixed(0)} MB), created in ${bare.startSeconds.toFixed(2)} s\n`,
+  );
+  const count = ACTORS.toLocaleString('en-US');
+  return [
+    { name: `orchestrator: start ${count} workflow actors (lower is better)`, unit: 's', baseline: { label: `${count} bare comedy actors`, value: bare.startSeconds }, ours: { label: 'dynamic supervisor', value: ours.startSeconds } },
+    { name: `orchestrator: RSS with ${count} workflow actors (lower is better)`, unit: 'MB', baseline: { label: `${count} bare comedy actors`, value: bare.rssMb }, ours: { label: 'workflow actors', value: ours.rssMb } },
+  ];
 }
 
 /** Builder and Deployer stand-ins that call back at once. */
@@ -184,13 +198,17 @@ async function benchTransitions(databaseUrl: string): Promise<BenchResult> {
 }
 
 export async function benchOrchestrator(databaseUrl: string | undefined): Promise<BenchResult[]> {
-  const results = [await benchMemory()];
+  const results = await benchActorsAtScale();
   if (databaseUrl) results.push(await benchTransitions(databaseUrl));
   else process.stderr.write('!!!!! SKIPPED orchestrator transitions benchmark: DATABASE_URL is not set\n');
   return results;
 }
 
-if (process.argv.includes('--actors-rss')) {
-  process.stdout.write(`${JSON.stringify(await measureActorsRss())}\n`);
+if (process.argv.includes('--actors-workflows')) {
+  process.stdout.write(`${JSON.stringify(await measureWorkflowActors())}\n`);
+  process.exit(0);
+}
+if (process.argv.includes('--actors-comedy')) {
+  process.stdout.write(`${JSON.stringify(await measureComedyActors())}\n`);
   process.exit(0);
 }

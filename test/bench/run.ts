@@ -1,4 +1,5 @@
 import { benchActors } from './actors.bench.js';
+import { benchBuilder } from './builder.bench.js';
 import { benchDeployer } from './deployer.bench.js';
 import { benchManager } from './manager.bench.js';
 import { benchOrchestrator } from './orchestrator.bench.js';
@@ -16,5 +17,7 @@ else process.stderr.write('!!!!! SKIPPED Manager HTTP benchmark: DATABASE_URL is
 if (process.env.OA_TEST_DOCKER_HOSTS) results.push(...(await benchDeployer()));
 else process.stderr.write('!!!!! SKIPPED Deployer benchmarks: OA_TEST_DOCKER_HOSTS is not set (eval "$(bash deploy/dev-services.sh)")\n');
 results.push(...(await benchOrchestrator(databaseUrl)));
+if (amqpUrl && databaseUrl && process.env.OA_TEST_BASE_IMAGE) results.push(...(await benchBuilder()));
+else process.stderr.write('!!!!! SKIPPED Builder benchmark: it needs AMQP_URL, DATABASE_URL, Docker and a registry (eval "$(bash deploy/dev-services.sh)")\n');
 process.stdout.write(`${formatResults(results)}\n`);
 process.exit(0);

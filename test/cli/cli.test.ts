@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { configDir, liveManager, runCli, stopCliProcesses, type CliResult } from './harness.js';
 import { closedPort } from '../http/client/fake-manager.js';
 
-/** The `openaperture` command as a user runs it (a subprocess of node bin/openaperture.mjs) against the real Manager. */
+/** The `openaperture` command as a user runs it (a subprocess, from its sources) against the real Manager. */
 
 /** A failure as the CLI must print it: exactly one line, `openaperture: ...`, no stack, and a non-zero exit. */
 function expectOneLineFailure(r: CliResult, pattern: RegExp): void {

@@ -11,6 +11,7 @@ import { hashSecret, tokenIssuer } from '../../http/auth.js';
 import { openDatabase, type Database } from '../../http/database.js';
 import { MANAGER_ROUTES, type ManagerDeps } from '../../http/routes/index.js';
 import { MemoryBroker } from '../../runtime/messaging/memory-transport.js';
+import { relayedBuildLogs } from '../helpers/build-logs.js';
 import { ApiClientSchema, type Role } from '../../entities/auth.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { testSecrets } from '../http/harness.js';
@@ -39,7 +40,8 @@ export function liveManager(): () => CliManager {
     const db = await openDatabase({ kind: 'pglite' }, log);
     const tokens = tokenIssuer({ secret: 'c'.repeat(48), ttlSeconds: 600 });
     const broker = new MemoryBroker();
-    const deps: ManagerDeps = { db, tokens, log, secrets: await testSecrets(), transport: broker.transport({ exchangeId: 1, log }), exchangeId: 1 };
+    const transport = broker.transport({ exchangeId: 1, log });
+    const deps: ManagerDeps = { db, tokens, log, secrets: await testSecrets(), transport, buildLogs: await relayedBuildLogs(transport), exchangeId: 1 };
     server = createApp(deps, MANAGER_ROUTES).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server?.once('listening', () => resolve()));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -105,14 +107,16 @@ export function stopCliProcesses(): void {
   running.clear();
 }
 
-const BIN = fileURLToPath(new URL('../../bin/openaperture.mjs', import.meta.url));
+/** The CLI's sources, under tsx found from here (the CLI runs in another folder); bin/openaperture.mjs runs their build. */
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
 
 /** Variables of the test's own environment that would change which Manager the CLI talks to. */
 const SESSION_VARIABLES = ['MANAGER_URL', 'OAUTH_CLIENT_ID', 'OAUTH_CLIENT_SECRET', 'OAUTH_LOGIN_URL', 'OA_CONFIG_DIR'];
 
 /**
- * Runs `node bin/openaperture.mjs ...args` from `cwd` (the system's temp directory unless given, so the bin is shown
- * to work from anywhere), asynchronously: the Manager it talks to runs in this process. `onLine` sees stdout lines
+ * Runs `node --import tsx cli/main.ts ...args` from `cwd` (the system's temp directory unless given, so the CLI is
+ * shown to work from anywhere), asynchronously: the Manager it talks to runs in this process. `onLine` sees stdout lines
  * as they come.
  */
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -129,7 +133,7 @@ export interface CliOptions {
 export function startCli(args: readonly string[], opts: CliOptions = {}): { readonly child: ChildProcess; readonly done: Promise<CliResult> } {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of SESSION_VARIABLES) delete env[name];
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? tmpdir(), env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: opts.cwd ?? tmpdir(), env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let stdout = '';

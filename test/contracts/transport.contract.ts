@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { isRpcTimeout, type Decoded, type Destination, type Outcome, type Transport } from '../../runtime/messaging/transport.js';
+import type { MessageProperties } from '../../runtime/messaging/core/delivery.js';
+import { DEAD_LETTER_REASON_HEADER, DEAD_LETTERED_ERROR, isRpcTimeout, type Decoded, type Destination, type Outcome, type Transport } from '../../runtime/messaging/transport.js';
 import { sleep } from '../../runtime/core/promises.js';
 import { rejectionOf, waitFor } from '../helpers/wait.js';
 
@@ -13,14 +14,19 @@ export interface TransportHarness {
   /** Two exchanges of one deployment; a transport lives in one of them. */
   readonly exchanges: { readonly a: number; readonly b: number };
   make(opts: { exchangeId: number; maxInFlight?: number }): Promise<Transport>;
-  /** Puts bytes on a queue as a foreign publisher would, envelope or not. */
-  publishRaw(to: Destination, bytes: Buffer): Promise<void>;
-  /** Messages now in `<queue>_error`, with the reason header; reading them removes them. */
-  takeDeadLetters(to: Destination): Promise<Array<{ body: Buffer; reason: string | undefined }>>;
+  /** Puts bytes on a queue as a foreign publisher would, envelope or not, with the properties it sets. */
+  publishRaw(to: Destination, bytes: Buffer, properties?: RawProperties): Promise<void>;
+  /** The user a raw publish is made as (RabbitMQ refuses a `userId` property naming another). */
+  readonly publisherUser: string;
+  /** Messages now in `<queue>_error`, with the reason header and their properties; reading them removes them. */
+  takeDeadLetters(to: Destination): Promise<Array<{ body: Buffer; reason: string | undefined; properties: MessageProperties }>>;
   /** What the transports logged at warn level and above. */
   readonly warnings: string[];
   cleanup(): Promise<void>;
 }
+
+/** Properties a foreign publisher sets, by amqplib's names. */
+export type RawProperties = { readonly [K in keyof MessageProperties]?: Exclude<MessageProperties[K], undefined> };
 
 interface Ping {
   readonly n: number;
@@ -137,6 +143,84 @@ export function transportContract(name: string, makeHarness: () => Promise<Trans
       });
       expect([...dead, ...more].map((d) => d.reason).sort()).to.deep.equal(['later', 'poison']);
       expect(seen).to.equal(3);
+    });
+
+    it('dead-letters with every property and header of the original, the reason beside them', async () => {
+      const t = await make(h.exchanges.a);
+      const ccQueue = `${queue}_cc`;
+      const copies: number[] = [];
+      // A CC header left in the dead letter would route a copy of it to this queue (RabbitMQ sender-selected distribution).
+      await t.consume({ queue: ccQueue, decode: decodePing, handle: async (m) => (copies.push(m.n), { type: 'ack' }) });
+      await t.consume({ queue, decode: decodePing, handle: async () => ({ type: 'dead-letter', reason: 'poison' }) });
+      const body = Buffer.from(JSON.stringify({ id: 'm-1', type: 'ping.sent', sent_at: 1_700_000_000_000, payload: { n: 1 } }));
+      const sent = {
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        deliveryMode: 2,
+        priority: 5,
+        correlationId: 'corr-1',
+        replyTo: `${queue}_nobody_listens`,
+        messageId: 'm-1',
+        timestamp: 1_700_000_000,
+        type: 'ping.sent',
+        appId: 'contract-test',
+      };
+      const headers = { 'x-trace': 'trace-1', 'x-attempt': 3, 'x-flag': true };
+      await h.publishRaw({ exchangeId: h.exchanges.a, queue }, body, { ...sent, expiration: '600000', userId: h.publisherUser, headers: { ...headers, CC: [ccQueue] } });
+      const dead = await waitFor('the dead letter', async () => {
+        const letters = await h.takeDeadLetters({ exchangeId: h.exchanges.a, queue });
+        return letters.length > 0 && letters;
+      });
+      expect(dead).to.have.length(1);
+      expect(dead[0]!.body).to.deep.equal(body);
+      expect(dead[0]!.properties).to.deep.include(sent);
+      expect([dead[0]!.properties.expiration, dead[0]!.properties.userId]).to.deep.equal([undefined, undefined]);
+      expect(dead[0]!.properties.headers).to.deep.equal({
+        ...headers,
+        'x-openaperture-original-expiration': '600000',
+        'x-openaperture-original-user-id': h.publisherUser,
+        'x-openaperture-original-cc': [ccQueue],
+        [DEAD_LETTER_REASON_HEADER]: 'poison',
+      });
+      await sleep(200);
+      expect(copies).to.deep.equal([]);
+    });
+
+    it("keeps the ids of a message it published in its dead letter: message id, type, correlation id, timestamp", async () => {
+      const t = await make(h.exchanges.a);
+      await t.consume({ queue, decode: decodePing, handle: async () => ({ type: 'dead-letter', reason: 'poison' }) });
+      await t.publish({ exchangeId: h.exchanges.a, queue }, 'ping.sent', { n: 4 }, { correlationId: 'corr-4' });
+      const [dead] = await waitFor('the dead letter', async () => {
+        const letters = await h.takeDeadLetters({ exchangeId: h.exchanges.a, queue });
+        return letters.length > 0 && letters;
+      });
+      const envelope = JSON.parse(dead!.body.toString('utf8')) as { id: string; sent_at: number };
+      expect(dead!.properties).to.deep.include({
+        messageId: envelope.id,
+        type: 'ping.sent',
+        correlationId: 'corr-4',
+        timestamp: Math.floor(envelope.sent_at / 1000),
+        contentType: 'application/json',
+        deliveryMode: 2,
+      });
+      expect(dead!.reason).to.equal('poison');
+    });
+
+    it('dead-letters a refused request like any message, reply_to included, and tells its caller why', async () => {
+      const [client, server] = [await make(h.exchanges.a), await make(h.exchanges.b)];
+      await server.consume({ queue, decode: decodePing, handle: async (m) => (m.n === 1 ? { type: 'dead-letter', reason: 'no such ping' } : { type: 'ack' }) });
+      const to = { exchangeId: h.exchanges.b, queue };
+      const refused = await rejectionOf(client.request(to, 'ping.requested', { n: 1 }, { timeoutMs: 5_000 }));
+      const malformed = await rejectionOf(client.request(to, 'ping.requested', { n: 'one' }, { timeoutMs: 5_000 }));
+      expect([refused.name, refused.message]).to.deep.equal([DEAD_LETTERED_ERROR, 'no such ping']);
+      expect([malformed.name, malformed.message]).to.deep.equal([DEAD_LETTERED_ERROR, 'ping.requested: payload.n must be a number']);
+      const dead = await h.takeDeadLetters(to);
+      expect(dead.map((d) => d.reason)).to.deep.equal(['no such ping', 'ping.requested: payload.n must be a number']);
+      for (const letter of dead) {
+        const envelope = JSON.parse(letter.body.toString('utf8')) as { id: string; correlation_id: string };
+        expect(letter.properties).to.deep.include({ messageId: envelope.id, type: 'ping.requested', correlationId: envelope.correlation_id });
+        expect(letter.properties.replyTo).to.be.a('string').and.not.equal('');
+      }
     });
 
     it('keeps at most maxInFlight deliveries in the handler at once', async () => {

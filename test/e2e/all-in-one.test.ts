@@ -15,6 +15,7 @@ import {
   smtpSink,
   startTopology,
   type PlatformProcess,
+  workersRegistered,
 } from './platform.js';
 
 /**
@@ -63,14 +64,7 @@ describe('e2e: the all-in-one topology runs the example workflow', function () {
     const hosts = await client.clusters.hosts('local');
     expect(hosts.items.map((h) => h.docker_url)).to.deep.equal([`unix://${services().dockerSocket}`]);
 
-    await waitFor(
-      'the builder and deployer to register through their heartbeats',
-      async () => {
-        const types = (await client.exchangeModules.list(1)).items.filter((m) => m.status === 'active').map((m) => m.type);
-        return types.includes('builder') && types.includes('deployer');
-      },
-      120_000,
-    );
+    await workersRegistered(client, 1);
     workflowId = await client.workflows.create({ deployment_repo: repos.deployment, source_repo: repos.source, milestones: ['build', 'deploy'] });
     expect(await client.workflows.execute(workflowId)).to.include({ queued: true });
     const done = await completion(client, workflowId, 240_000);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,29 +20,11 @@ import {
   removeContainersOf,
   startTopology,
   type PlatformProcess,
+  workTree,
 } from './platform.js';
 
 const MAKE_REPOS = fileURLToPath(new URL('../../deploy/examples/hello/make-repos.sh', import.meta.url));
 const UNIT = 'builder';
-
-/** A work tree of a bare repo, to commit and push as a developer does; `commit` returns the new sha. */
-function workTree(bare: string) {
-  const work = mkdtempSync(join(tmpdir(), 'oa-e2e-upgrade-work-'));
-  execFileSync('git', ['clone', '-q', bare, work]);
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-C', work, '-c', 'user.name=e2e', '-c', 'user.email=e2e@openaperture.invalid', ...args], { encoding: 'utf8' }).trim();
-  return {
-    work,
-    head: () => git('rev-parse', 'HEAD'),
-    commit(message: string, files: Record<string, string>): string {
-      for (const [name, text] of Object.entries(files)) writeFileSync(join(work, name), text);
-      git('add', '-A');
-      git('commit', '-q', '-m', message);
-      git('push', '-q', 'origin', 'HEAD');
-      return git('rev-parse', 'HEAD');
-    },
-  };
-}
 
 /**
  * The hello example as the `builder` component's repos: the deployment repo runs one unit named `builder` from an image
@@ -209,7 +191,7 @@ describe('e2e: the platform upgrades its builder component', function () {
     expect(failed.source_repo_git_ref, 'the component still runs v2').to.equal(repos.v2);
     const failedRun = await completion(client, attempt.id, 10_000);
     expect(failedRun).to.include({ workflow_error: true });
-    expect((failedRun.event_log ?? []).join('\n')).to.match(new RegExp(`oa-e2e-self-upgrade:${repos.v3} not found in registry`));
+    expect((failedRun.event_log ?? []).join('\n')).to.match(new RegExp(`oa-e2e-self-upgrade:${repos.v3}-[0-9a-f]{12} not found in registry`));
     expect(await unitContainers(), 'the v2 container is left running').to.deep.equal([{ workflow: upgrade.id, commit: repos.v2, state: 'running' }]);
 
     expect(await platform.stop()).to.equal(0);

@@ -1,7 +1,9 @@
 import { connect as amqpConnect } from 'amqplib';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { withTimeout } from '../../runtime/core/promises.js';
 
@@ -10,7 +12,7 @@ import { withTimeout } from '../../runtime/core/promises.js';
  * them with `needs(...)`; before its tests each is probed for real. A missing one prints one loud SKIPPED line and
  * skips the suite, or, under OA_REQUIRE_SERVICES=1 (CI), fails it.
  */
-export type ServiceName = 'postgres' | 'rabbitmq' | 'rabbitmq-2' | 'docker' | 'registry' | 'registry-auth' | 'sshd';
+export type ServiceName = 'postgres' | 'rabbitmq' | 'rabbitmq-2' | 'docker' | 'registry' | 'registry-auth' | 'sshd' | 'haproxy';
 
 export interface Services {
   readonly databaseUrl: string;
@@ -53,6 +55,11 @@ const ssh = (): Services['ssh'] => ({
   user: variable('OA_TEST_SSH_USER'),
   keyPath: variable('OA_TEST_SSH_KEY'),
 });
+
+/** The haproxy executable (2.6 or later) the proxy suites start their own instances of, on 127.0.0.1. */
+export const haproxyBinary = (): string => variable('OA_TEST_HAPROXY');
+
+const MIN_HAPROXY: readonly [number, number] = [2, 6];
 
 /** Every service's address; throws MissingService naming the first variable that is not set. */
 export function services(): Services {
@@ -134,6 +141,13 @@ const probes: Record<ServiceName, () => Promise<void>> = {
     const banner = await sshBanner(host, port);
     if (!banner.startsWith('SSH-2.0')) throw new Error(`unexpected banner ${JSON.stringify(banner)}`);
   },
+  async haproxy() {
+    const { stdout } = await promisify(execFile)(haproxyBinary(), ['-v']);
+    const version = /HAProxy version (\d+)\.(\d+)/.exec(stdout);
+    if (version === null) throw new Error(`${haproxyBinary()} -v printed no version: ${JSON.stringify(stdout.slice(0, 100))}`);
+    const [major, minor] = [Number(version[1]), Number(version[2])];
+    if (major < MIN_HAPROXY[0] || (major === MIN_HAPROXY[0] && minor < MIN_HAPROXY[1])) throw new Error(`${haproxyBinary()} is ${major}.${minor}, older than ${MIN_HAPROXY.join('.')}`);
+  },
 };
 
 /** Probes one service; resolves with why it is unusable, or undefined when it answers. */
@@ -148,6 +162,27 @@ export async function unavailable(name: ServiceName): Promise<string | undefined
 
 export const servicesRequired = (): boolean => env.OA_REQUIRE_SERVICES === '1';
 
+/**
+ * Mocha still runs the `after` hooks of a suite its `before` skipped: they clean up what the skipped set-up never
+ * made, and their errors (an undefined fixture, a service variable that is not set) say nothing about the code. They
+ * run as they are, and a failure is printed instead of failing the run.
+ */
+function forgiveCleanUp(suite: Mocha.Suite, title: string): void {
+  const hooks = (suite as unknown as { _afterAll: Mocha.Hook[] })._afterAll;
+  for (const hook of hooks) {
+    const clean = hook.fn;
+    if (clean === undefined || clean.length > 0) continue;
+    hook.fn = async function (this: Mocha.Context) {
+      try {
+        await (clean as (this: Mocha.Context) => unknown).call(this);
+      } catch (err) {
+        process.stderr.write(`  (the clean-up of skipped "${title}" failed: ${err instanceof Error ? err.message : String(err)})\n`);
+      }
+    };
+  }
+  for (const child of suite.suites) forgiveCleanUp(child, title);
+}
+
 /** Declares, inside a `describe`, the services its tests need. */
 export function needs(...names: ServiceName[]): void {
   before(async function () {
@@ -158,6 +193,7 @@ export function needs(...names: ServiceName[]): void {
       const suite = this.test?.parent?.fullTitle() ?? 'suite';
       if (servicesRequired()) throw new Error(`service ${name} is required (OA_REQUIRE_SERVICES=1) but unavailable: ${why}`);
       process.stderr.write(`\n  !!!!! SKIPPED "${suite}": service ${name} unavailable: ${why}\n\n`);
+      if (this.test?.parent) forgiveCleanUp(this.test.parent, suite);
       this.skip();
     }
   });

@@ -34,11 +34,11 @@ describe('platform tokens', () => {
     expect(bearerToken(undefined)).to.equal(undefined);
   });
 
-  it('hashes client secrets with a salt and checks them in constant time', () => {
+  it('hashes client secrets with a salt and checks them in constant time', async () => {
     const a = hashSecret('s3cret');
     expect(a).to.not.equal(hashSecret('s3cret'));
-    expect(verifySecret('s3cret', a)).to.equal(true);
-    expect(verifySecret('wrong', a)).to.equal(false);
-    expect(verifySecret('s3cret', 'garbage')).to.equal(false);
+    expect(await verifySecret('s3cret', a)).to.equal(true);
+    expect(await verifySecret('wrong', a)).to.equal(false);
+    expect(await verifySecret('s3cret', 'garbage')).to.equal(false);
   });
 });

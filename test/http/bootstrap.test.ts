@@ -102,7 +102,7 @@ for (const kind of ['postgresql', 'pglite'] as const) {
       const clients = await rowsOf(db, 'api_clients');
       expect(clients).to.have.length(1);
       expect(clients[0]).to.include({ client_id: 'admin', role: 'admin', disabled_at: null });
-      expect(verifySecret(report.adminClient?.client_secret ?? '', String(clients[0]?.secret_hash))).to.equal(true);
+      expect(await verifySecret(report.adminClient?.client_secret ?? '', String(clients[0]?.secret_hash))).to.equal(true);
       const audit = await rowsOf(db, 'audit_events');
       expect(audit).to.have.length(EVERYTHING);
       expect(audit.map((a) => a.target_type)).to.include.members(['Exchange', 'Broker', 'BrokerConnection', 'EtcdCluster', 'ClusterHost', 'SystemComponentRef', 'ApiClient']);

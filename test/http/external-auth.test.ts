@@ -194,6 +194,25 @@ forEachDatabase('external auth', routes, (h) => {
     expect(idp.calls.get('t-promote')).to.equal(1);
   });
 
+  it('refuses every token of a disabled user at once, cached or new, until re-enabled; a deleted user comes back as a viewer', async () => {
+    idp.answers.set('t-dis-1', { status: 200, body: info('dis@example.com', { expires_in: 3600 }) });
+    idp.answers.set('t-dis-2', { status: 200, body: info('dis@example.com', { expires_in: 3600 }) });
+    const created = await h().call('POST', '/users', { token: h().tokens.admin, body: { first_name: 'Dis', last_name: 'Abled', email: 'dis@example.com', role: 'operator' } });
+    const path = created.headers.get('location')!;
+    expect((await me('t-dis-1')).status).to.equal(200);
+    const disabled = await h().call('PUT', path, { token: h().tokens.admin, body: { disabled: true } });
+    expect(disabled.status).to.equal(204);
+    expect(((await h().call('GET', path, { token: h().tokens.admin })).body as { disabled_at: string | null }).disabled_at).to.be.a('string');
+    expect((await me('t-dis-1')).status, 'a token checked before').to.equal(401);
+    expect((await me('t-dis-2')).status, 'a token never seen').to.equal(401);
+    expect((await me(await jwt({ email: 'dis@example.com' }))).status, 'an OIDC token').to.equal(401);
+    expect((await h().call('PUT', path, { token: h().tokens.admin, body: { disabled: false } })).status).to.equal(204);
+    expect(await (await me('t-dis-1')).json()).to.deep.include({ email: 'dis@example.com', role: 'operator', disabled_at: null });
+    // Deleting cannot lock a person out: their issuer still vouches, so they are provisioned again, as a viewer.
+    expect((await h().call('DELETE', path, { token: h().tokens.admin })).status).to.equal(204);
+    expect(await (await me('t-dis-1')).json()).to.deep.include({ email: 'dis@example.com', role: 'viewer' });
+  });
+
   it('keeps an existing user as it is, and follows an auth source an admin edited', async () => {
     await h().call('POST', '/users', { token: h().tokens.admin, body: { first_name: 'Eve', last_name: 'Existing', email: 'eve@example.com', role: 'operator' } });
     idp.answers.set('t-eve', { status: 200, body: info('eve@example.com', { expires_in: 3600 }) });

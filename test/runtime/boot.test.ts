@@ -3,12 +3,13 @@ import recorder from './fixtures/recorder.actor.js';
 import { startPlatformProcess, type PlatformProcess } from '../../runtime/boot.js';
 import { ConfigError, MessagingEnv, parseEnv, RuntimeEnv } from '../../runtime/config.js';
 import { SYSTEM_MODULES_QUEUE } from '../../runtime/messaging/core/heartbeat.js';
-import { parseTopology } from '../../runtime/topology.js';
+import { intake } from '../../runtime/messaging/intake.js';
+import { parseTopology, type Catalogue } from '../../runtime/topology.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { rejectionOf, waitFor } from '../helpers/wait.js';
 
 const decode = (payload: unknown) => ({ ok: true as const, value: payload as { n: number; crash?: boolean } });
-const catalogue = { recorder: { actor: recorder, consumes: [{ queue: 'recorder', topic: 'deliver', decode }] } };
+const catalogue: Catalogue = { recorder: { actor: recorder, intake: [intake({ queue: 'recorder', topic: 'deliver', decode, concurrency: 'serial', timeoutMs: 10_000 })] } };
 const env = parseEnv(RuntimeEnv.extend(MessagingEnv.shape), { OA_HEARTBEAT_INTERVAL_MS: '100000', OA_LOG_LEVEL: 'silent' });
 
 for (const mode of ['in-memory', 'forked'] as const) {

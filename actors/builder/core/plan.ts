@@ -34,7 +34,7 @@ export function sourceOf(request: Pick<OrchestrationRequest, 'source_repo' | 'so
 }
 
 export interface ImageRef {
-  /** `<docker_url>:<sha>`, what is built, pushed and deployed. */
+  /** `<docker_url>:<tag>` (the tag: core/identity.ts), what is built, pushed and deployed. */
   readonly image: string;
   readonly repository: string;
   readonly tag: string;
@@ -44,14 +44,14 @@ export interface ImageRef {
   readonly api: { readonly registry: string; readonly repository: string };
 }
 
-/** The image of a docker_url and a commit, and where its registry is. */
-export function imageRefOf(dockerUrl: string, sha: string): ImageRef {
+/** The image of a docker_url and a tag, and where its registry is. */
+export function imageRefOf(dockerUrl: string, tag: string): ImageRef {
   const [first = '', ...rest] = dockerUrl.split('/');
   const hasRegistry = rest.length > 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
   const registry = hasRegistry ? first : 'docker.io';
   const path = hasRegistry ? rest.join('/') : dockerUrl;
   const api = hasRegistry ? { registry, repository: path } : { registry: 'registry-1.docker.io', repository: path.includes('/') ? path : `library/${path}` };
-  return { image: `${dockerUrl}:${sha}`, repository: dockerUrl, tag: sha, registry, api };
+  return { image: `${dockerUrl}:${tag}`, repository: dockerUrl, tag, registry, api };
 }
 
 export interface Credentials {

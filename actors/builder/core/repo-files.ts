@@ -11,7 +11,7 @@ const required = (what: string) => ({ error: (issue: { input?: unknown }) => (is
 const text = z.string(required('a string')).min(1, 'must not be empty');
 
 export const DockerJson = z.strictObject({
-  /** The image repository, e.g. `127.0.0.1:5000/hello`; the image is tagged `<docker_url>:<source sha>`. */
+  /** The image repository, e.g. `127.0.0.1:5000/hello`; the image is tagged `<docker_url>:<source sha>-<context hash>` (core/identity.ts). */
   docker_url: z.string(required('a string')).regex(/^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9._-]+(\/[a-z0-9._-]+)*$/, 'must be an image repository name such as registry:5000/org/app (lower case, no tag)'),
   docker_registry_url: text.optional(),
   docker_registry_username: text.optional(),

@@ -2,14 +2,22 @@
  * The deployment repo's templates (reference §6.2 step 5): every `*.eex` file rendered with EJS, whose `<%= %>` reads
  * as EEx's did, with `commit_hash` and `timestamp`, to the same name without `.eex`. Unlike EJS's default, nothing is
  * HTML-escaped: these are Dockerfiles and scripts, as in the original.
+ *
+ * Rendering is a pure function of the workflow's inputs (issue 14 item 1): a re-run renders the same files, so it
+ * commits nothing, and the same inputs give the same image identity (core/identity.ts).
  */
 import ejs from 'ejs';
 import type { Parsed } from './repo-files.js';
 
 export interface TemplateVars {
+  /** The source commit being deployed. */
   readonly commit_hash: string;
-  /** RFC 1123, as the original's. */
-  readonly timestamp: string;
+  /**
+   * RFC 1123, as the original's, but not "now" (which made every run render anew): the source commit's committer
+   * date, else (no source repo) the workflow's start time; absent when there is neither, so a template using it fails
+   * naming it.
+   */
+  readonly timestamp?: string;
 }
 
 export interface RenderedFile {
@@ -42,7 +50,16 @@ export function renderTemplates(templates: ReadonlyArray<{ readonly path: string
   return { ok: true, value: rendered };
 }
 
-/** The files whose rendered content differs from what is on disk (`undefined`: no such file yet). */
-export function changedRenders(rendered: readonly RenderedFile[], current: (path: string) => string | undefined): RenderedFile[] {
-  return rendered.filter((f) => current(f.path) !== f.content);
+/** A workflow's template variables: each from its inputs (the source commit, else the workflow), none from the clock. */
+export function templateVarsOf(source: { readonly sha: string; readonly committedAt: Date | undefined }, workflowStartTime: string | null | undefined): TemplateVars {
+  const time = source.committedAt ?? (workflowStartTime ? new Date(workflowStartTime) : undefined);
+  return time === undefined || Number.isNaN(time.getTime()) ? { commit_hash: source.sha } : { commit_hash: source.sha, timestamp: time.toUTCString() };
 }
+
+const WORKFLOW_TRAILER = 'OpenAperture-Workflow';
+
+/** The commit of a render: the original's subject, and a trailer naming the workflow, so its re-run recognises it. */
+export const templateCommitMessage = (sha: string, workflowId: string): string => `Deployment for commit ${sha}\n\n${WORKFLOW_TRAILER}: ${workflowId}`;
+
+/** Whether a commit message is that of this workflow's render. */
+export const isTemplateCommitOf = (message: string, workflowId: string): boolean => message.split('\n').includes(`${WORKFLOW_TRAILER}: ${workflowId}`);

@@ -1,12 +1,11 @@
 import type { ContainerSpec, ContainerSummary } from '../../../runtime/docker/containers.js';
 import type { DeployableUnit, UnitHealth } from '../../orchestrator/messages.js';
 import { LABELS, unitInstanceName } from '../messages.js';
-import { allocatePort, heldPorts } from './ports.js';
 
 /**
  * The deploy plan (reference §7.1 over Docker hosts, design §2): how many instances of each unit, on which host,
- * with which host ports and container spec, and the ordered steps that get the cluster there. Pure: the shell lists
- * the cluster's containers and carries the steps out (rollout.ts).
+ * with which container spec, and the ordered steps that get the cluster there. Pure: the shell lists the cluster's
+ * containers and carries the steps out (rollout.ts), asking the Manager for each new container's host ports then.
  */
 
 /** A platform container of the cluster, and the host it is on. */
@@ -42,10 +41,11 @@ export type Step =
       readonly unit: string;
       readonly instance: number;
       readonly host: string;
+      /** Without published ports: the rollout publishes the host ports the Manager allocates (core/ports.ts). */
       readonly spec: ContainerSpec;
+      /** The unit's container ports, each to get a host port. */
+      readonly containerPorts: readonly number[];
       readonly health: UnitHealth | undefined;
-      /** Host port of each container port, for an HTTP health check. */
-      readonly ports: Readonly<Record<string, number>>;
       readonly replaces: HostedContainer | null;
     }
   | { readonly kind: 'remove'; readonly unit: string; readonly instance: number; readonly container: HostedContainer; readonly why: 'surplus' | 'duplicate' };
@@ -109,11 +109,10 @@ function leastLoaded(hosts: readonly string[], unitLoad: Map<string, number>, cl
 
 const bump = (m: Map<string, number>, key: string, by = 1) => m.set(key, (m.get(key) ?? 0) + by);
 
-/** The container of instance `instance` of `unit` (style R4): name, labels, environment, ports, restart policy. */
-export function containerSpec(input: DeployInput, unit: DeployableUnit, instance: number, ports: Readonly<Record<string, number>>): ContainerSpec {
+/** The container of instance `instance` of `unit` (style R4): name, labels, environment, restart policy; no ports yet. */
+export function containerSpec(input: DeployInput, unit: DeployableUnit, instance: number): ContainerSpec {
   const image = unit.image ?? input.defaultImage ?? '';
   const short = input.commit.replace(/[^A-Za-z0-9]/g, '').slice(0, 7) || 'none';
-  const portEnv = Object.fromEntries(Object.entries(ports).map(([c, h]) => [`OA_HOST_PORT_${c}`, String(h)]));
   return {
     name: `${unit.name}-${instance}-${short}-${input.nonce}`,
     image,
@@ -125,11 +124,10 @@ export function containerSpec(input: DeployInput, unit: DeployableUnit, instance
       [LABELS.instance]: String(instance),
       [LABELS.commit]: input.commit,
       [LABELS.workflow]: input.workflowId,
-      [LABELS.ports]: JSON.stringify(ports),
     },
     // The product environment's variables win over the unit file's defaults: they are what an operator set for it.
-    env: { ...unit.environment, ...input.environment, ...portEnv, OA_UNIT: unitInstanceName(unit.name, instance), OA_COMMIT: input.commit },
-    ports: unit.ports.map((p) => ({ container: p, host: ports[String(p)]! })),
+    env: { ...unit.environment, ...input.environment, OA_UNIT: unitInstanceName(unit.name, instance), OA_COMMIT: input.commit },
+    ports: [],
     restartPolicy: 'unless-stopped',
     command: unit.command,
   };
@@ -138,12 +136,11 @@ export function containerSpec(input: DeployInput, unit: DeployableUnit, instance
 /**
  * Every unit in order; per unit, instances 0..n-1 in order, each left alone when it already runs the commit and
  * image, else started (replacing the old one once healthy); then the surplus and leftovers removed. A replacement
- * gets fresh host ports, since the old container still holds its own until the new one is healthy.
+ * gets fresh host ports (the Manager's, at start), since the old container still holds its own until the new one is healthy.
  */
 export function planDeployment(input: DeployInput): PlanResult {
   const refused = refusal(input);
   if (refused !== undefined) return fail(refused);
-  const held = heldPorts(input.existing.map((c) => c.labels));
   const active = new Set(input.hosts);
   const clusterLoad = new Map<string, number>();
   for (const c of input.existing) bump(clusterLoad, c.host);
@@ -155,7 +152,7 @@ export function planDeployment(input: DeployInput): PlanResult {
     const count = instanceCountOf(unit, input);
     instances[unit.name] = count;
     const image = unit.image ?? input.defaultImage ?? '';
-    // A container on a host that is no longer active cannot be reached: its ports stay held, its instance is started elsewhere.
+    // A container on a host that is no longer active cannot be reached: its instance is started elsewhere.
     const current = instancesOf(unit.name, input.existing.filter((c) => active.has(c.host)));
     const unitLoad = new Map<string, number>();
     for (const { current: c } of current.values()) if (instanceOf(c) < count) bump(unitLoad, c.host);
@@ -172,8 +169,7 @@ export function planDeployment(input: DeployInput): PlanResult {
         bump(unitLoad, host);
         bump(clusterLoad, host);
       }
-      const ports = Object.fromEntries(unit.ports.map((p) => [String(p), allocatePort(held)]));
-      starts.push({ kind: 'start', unit: unit.name, instance, host, spec: containerSpec(input, unit, instance, ports), health: unit.health, ports, replaces: old });
+      starts.push({ kind: 'start', unit: unit.name, instance, host, spec: containerSpec(input, unit, instance), containerPorts: unit.ports, health: unit.health, replaces: old });
     }
     for (const [instance, { current: c, extra }] of [...current].sort(([a], [b]) => a - b)) {
       if (instance >= count) removals.push({ kind: 'remove', unit: unit.name, instance, container: c, why: 'surplus' });

@@ -4,6 +4,7 @@ import { instantOf } from './durations.js';
 import { savedFields } from './saved.js';
 import type { RunningState, Transition, WorkflowEvent, WorkflowState } from './state.js';
 import { dispatchTo, draftOf, enterNext, fail, say, timeoutText } from './steps.js';
+import { notificationPrefix } from '../../shared/milestone-report.js';
 
 /**
  * The workflow state machine (reference §5.3-§5.4, design §7): `advance(state, event, now) -> {next, effects}`.
@@ -74,9 +75,15 @@ function onRunning(state: RunningState, event: WorkflowEvent, now: number): Tran
       if (now < run.wakeAt) return { next: state, effects: [{ type: 'arm', timer: 'wake', dispatchId: run.dispatchId, at: run.wakeAt }] };
       say(d, true, 'Workflow is now scheduled to start');
       return enterNext(d, run.index, event.freshId);
-    case 'cancel':
-      d.request = { ...d.request, event_log: event.eventLog ? [...event.eventLog] : d.request.event_log ?? [] };
+    case 'cancel': {
+      // Ours has every line this workflow wrote; the Manager's adds its cancel line, unless a save of ours that was
+      // already on its way landed after the Manager's write and took it out: then the line is written again here.
+      const mine = d.request.event_log ?? [];
+      const merged = [...mine, ...(event.eventLog ?? []).filter((line) => !mine.includes(line))];
+      const cancelLine = `${notificationPrefix(d.request)} Workflow has been cancelled.  Reason:  ${event.reason}`;
+      d.request = { ...d.request, event_log: merged.includes(cancelLine) ? merged : [...merged, cancelLine] };
       return fail(d, event.reason);
+    }
   }
 }
 

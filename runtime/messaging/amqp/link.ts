@@ -1,5 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
 import { Endpoint } from './endpoint.js';
+import type { LinkView } from '../core/metadata-change.js';
 import { connectionTarget, type AmqpEndpoint, type ExchangeRoute, type MessagingMetadata, type PickOne } from '../core/routing.js';
 import { sleep } from '../../core/promises.js';
 import type { Logger } from '../../logger.js';
@@ -21,6 +22,8 @@ export interface LinkOptions {
   readonly connectTimeoutMs: number;
   readonly onUp: (link: BrokerLink, endpoint: Endpoint, kind: EndpointKind) => Promise<void>;
   readonly onReply: (message: ConsumeMessage) => void;
+  /** The primary has failed `retryCount` attempts in a row (again): its connection options may be out of date. */
+  readonly onUnreachable?: (link: BrokerLink, failures: number) => void;
 }
 
 const first: PickOne = (xs) => xs[0];
@@ -33,18 +36,54 @@ const first: PickOne = (xs) => xs[0];
  */
 export class BrokerLink {
   readonly primary: Endpoint;
+  private readonly primaryEndpoint: AmqpEndpoint;
   private failover: Endpoint | undefined;
-  private readonly failoverEndpoint: AmqpEndpoint | undefined;
+  private failoverEndpoint: AmqpEndpoint | undefined;
+  private metadata: MessagingMetadata;
   private readonly routes = new Map<string, ExchangeRoute>();
   private closed = false;
 
   constructor(private readonly opts: LinkOptions) {
+    this.metadata = opts.metadata;
     const target = connectionTarget({ metadata: opts.metadata, brokerId: opts.brokerId, exchangeId: opts.exchangeId, pick: opts.pick });
+    this.primaryEndpoint = target.primary.endpoint;
     this.failoverEndpoint = target.failover?.endpoint;
     this.primary = this.endpoint('primary', target.primary.endpoint, (attempt) =>
       attempt > opts.retryCount && this.failoverEndpoint ? opts.probeIntervalMs : this.backoffMs(attempt),
     );
     this.primary.start();
+  }
+
+  /** The connection rows this link uses, for planning a metadata change (core/metadata-change.ts). */
+  view(): LinkView {
+    const failover = this.failoverEndpoint;
+    return {
+      brokerId: this.opts.brokerId,
+      exchangeId: this.opts.exchangeId,
+      primaryConnectionId: this.primaryEndpoint.connectionId,
+      ...(failover === undefined ? {} : { failover: { brokerId: failover.brokerId, connectionId: failover.connectionId } }),
+    };
+  }
+
+  /** New metadata whose change leaves this link's connections as they are: routes are worked out again from it. */
+  adopt(metadata: MessagingMetadata): void {
+    this.metadata = metadata;
+    this.routes.clear();
+  }
+
+  /**
+   * New metadata with another failover target for this broker (one added through the API, say). An open failover
+   * connection to the old target closes; when the primary is already down past the retry count, the new target is
+   * opened at once rather than after the next failed attempt.
+   */
+  retargetFailover(metadata: MessagingMetadata): void {
+    this.adopt(metadata);
+    const target = connectionTarget({ metadata, brokerId: this.opts.brokerId, exchangeId: this.opts.exchangeId, pick: this.opts.pick });
+    this.failoverEndpoint = target.failover?.endpoint;
+    const old = this.failover;
+    this.failover = undefined;
+    if (old) void old.close().catch((err: unknown) => this.opts.log.debug({ err, endpoint: old.label }, 'closing the old failover connection failed'));
+    if (!this.primary.isUp) this.onPrimaryFailure(this.primary.consecutiveFailures);
   }
 
   /** The endpoint that takes traffic now: the primary when it is up, else the failover when it is up. */
@@ -67,7 +106,7 @@ export class BrokerLink {
     const key = `${kind}:${exchangeId}`;
     let route = this.routes.get(key);
     if (route === undefined) {
-      const target = connectionTarget({ metadata: this.opts.metadata, brokerId: this.opts.brokerId, exchangeId, pick: first });
+      const target = connectionTarget({ metadata: this.metadata, brokerId: this.opts.brokerId, exchangeId, pick: first });
       route = kind === 'primary' ? target.primary.route : (target.failover ?? target.primary).route;
       this.routes.set(key, route);
     }
@@ -106,7 +145,9 @@ export class BrokerLink {
       connectTimeoutMs: this.opts.connectTimeoutMs,
       onUp: (ep) => this.opts.onUp(this, ep, kind),
       onFailure: (_ep, failures) => {
-        if (kind === 'primary') this.onPrimaryFailure(failures);
+        if (kind !== 'primary') return;
+        this.onPrimaryFailure(failures);
+        if (failures % this.opts.retryCount === 0) this.opts.onUnreachable?.(this, failures);
       },
       onReply: this.opts.onReply,
     });

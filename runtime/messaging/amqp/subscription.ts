@@ -1,5 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Endpoint } from './endpoint.js';
+import { deadLetteredError, replyAddressOf, type ReplyAddress } from '../core/delivery.js';
 import { decodeEnvelope, type Envelope } from '../core/envelope.js';
 import { ERROR_REPLY_TYPE, type ConsumerSpec, type Outcome, type Subscription } from '../transport.js';
 import { serializeError } from '../../core/errors.js';
@@ -13,10 +14,10 @@ export interface SubscriptionDeps {
   readonly brokerQueue?: string;
   /** Declares the queue (when auto-declare is on) on the endpoint, before consuming. */
   readonly declare: (endpoint: Endpoint) => Promise<void>;
-  /** Publishes the message's bytes to `<queue>_error` with `reason`; resolves once confirmed. */
+  /** Publishes the message's bytes and properties to `<queue>_error` with `reason`; resolves once confirmed. */
   readonly deadLetter: (endpoint: Endpoint, message: ConsumeMessage, reason: string) => Promise<void>;
   /** Sends a reply (or an error reply) to a requester. */
-  readonly reply: (endpoint: Endpoint, to: { replyTo: string; correlationId: string | undefined }, type: string, payload: unknown) => Promise<void>;
+  readonly reply: (endpoint: Endpoint, to: ReplyAddress, type: string, payload: unknown) => Promise<void>;
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -65,7 +66,9 @@ export class AmqpSubscription<M> implements Subscription {
   }
 
   private async deliver(endpoint: Endpoint, channel: Channel, msg: ConsumeMessage): Promise<void> {
-    await this.acquire();
+    // A free slot is taken at once, with no await: the common case, since prefetch is the same number.
+    if (this.inFlight < this.deps.maxInFlight) this.inFlight += 1;
+    else await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     try {
       await this.process(endpoint, channel, msg);
     } catch (err) {
@@ -78,11 +81,11 @@ export class AmqpSubscription<M> implements Subscription {
 
   private async process(endpoint: Endpoint, channel: Channel, msg: ConsumeMessage): Promise<void> {
     const decoded = decodeEnvelope(msg.content);
-    if (!decoded.ok) return this.deadLetter(endpoint, channel, msg, decoded.reason);
+    if (!decoded.ok) return this.refuse(endpoint, channel, msg, undefined, decoded.reason);
     const envelope = decoded.envelope;
     const payload = this.spec.decode(envelope.payload, envelope.type);
-    if (!payload.ok) return this.deadLetter(endpoint, channel, msg, `${envelope.type}: ${payload.reason}`);
-    const replyTo = replyAddress(msg, envelope);
+    if (!payload.ok) return this.refuse(endpoint, channel, msg, envelope, `${envelope.type}: ${payload.reason}`);
+    const replyTo = replyAddressOf(msg.properties, envelope);
     let outcome: Outcome;
     try {
       outcome = await this.spec.handle(payload.value, { queue: this.queue, redelivered: msg.fields.redelivered, envelope });
@@ -105,9 +108,22 @@ export class AmqpSubscription<M> implements Subscription {
           channel.nack(msg, false, true);
           return;
         }
-        return this.deadLetter(endpoint, channel, msg, outcome.reason);
+        return this.refuse(endpoint, channel, msg, envelope, outcome.reason);
       case 'dead-letter':
-        return this.deadLetter(endpoint, channel, msg, outcome.reason);
+        return this.refuse(endpoint, channel, msg, envelope, outcome.reason);
+    }
+  }
+
+  /** Dead-letters the message; a requester (the message has a reply address) also learns that it was, and why. */
+  private async refuse(endpoint: Endpoint, channel: Channel, msg: ConsumeMessage, envelope: Envelope | undefined, reason: string): Promise<void> {
+    await this.deadLetter(endpoint, channel, msg, reason);
+    const to = replyAddressOf(msg.properties, envelope);
+    if (to === undefined) return;
+    try {
+      await this.deps.reply(endpoint, to, ERROR_REPLY_TYPE, deadLetteredError(reason));
+    } catch (err) {
+      // The message is settled in `<queue>_error` already; a redelivery for the sake of the reply would copy it there twice.
+      this.deps.log.warn({ err, queue: this.queue, reason }, 'the requester was not told its request was dead-lettered; it will time out');
     }
   }
 
@@ -124,14 +140,6 @@ export class AmqpSubscription<M> implements Subscription {
     channel.ack(msg);
   }
 
-  private async acquire(): Promise<void> {
-    if (this.inFlight < this.deps.maxInFlight) {
-      this.inFlight += 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-  }
-
   /** Hands the slot to a waiting delivery, or frees it. */
   private release(): void {
     const next = this.slotWaiters.shift();
@@ -142,12 +150,4 @@ export class AmqpSubscription<M> implements Subscription {
     this.inFlight -= 1;
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
-}
-
-/** Where a reply goes: the AMQP property first (RabbitMQ rewrites it for direct reply-to), else the envelope's. */
-function replyAddress(msg: ConsumeMessage, envelope: Envelope): { replyTo: string; correlationId: string | undefined } | undefined {
-  const replyTo = typeof msg.properties.replyTo === 'string' && msg.properties.replyTo !== '' ? msg.properties.replyTo : envelope.reply_to;
-  if (replyTo === undefined) return undefined;
-  const correlationId = envelope.correlation_id ?? (typeof msg.properties.correlationId === 'string' ? msg.properties.correlationId : undefined);
-  return { replyTo, correlationId };
 }

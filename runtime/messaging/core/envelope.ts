@@ -1,4 +1,5 @@
 /** The wire envelope of every AMQP message (design §5.1): JSON, utf-8, checked once where bytes come in. */
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 
 // Deliberate difference (reference §4.6, §10.1 #1): JSON with snake_case keys, not Erlang terms; times in epoch ms.
@@ -45,14 +46,16 @@ export function newEnvelope<P>(
 
 /** JSON, utf-8. Throws a TypeError for an envelope `decodeEnvelope` would refuse, so a bad send fails at the sender. */
 export function encodeEnvelope(envelope: Envelope): Buffer {
-  const checked = Envelope.safeParse(envelope, { reportInput: true });
-  if (!checked.success) throw new TypeError(`cannot encode envelope: ${describeIssues(checked.error.issues)}`);
-  return Buffer.from(JSON.stringify(checked.data), 'utf8');
+  const checked = wellFormed(envelope) ?? parsedOrReason(envelope);
+  if (typeof checked === 'string') throw new TypeError(`cannot encode envelope: ${checked}`);
+  return Buffer.from(JSON.stringify(checked), 'utf8');
 }
 
 /** AMQP publish properties of an envelope; a structural subset of amqplib's `Options.Publish`. */
 export interface AmqpProperties {
-  readonly persistent: true;
+  readonly persistent: boolean;
+  /** Present when asked for: the broker returns the message instead of dropping it when nothing is bound. */
+  readonly mandatory?: boolean;
   readonly contentType: 'application/json';
   readonly contentEncoding: 'utf-8';
   readonly messageId: string;
@@ -62,52 +65,87 @@ export interface AmqpProperties {
   readonly replyTo?: string;
 }
 
-/** Persistent, `application/json` (issue 3 item 2), with the envelope's ids mirrored for broker tooling. */
-export function amqpPropertiesFor(envelope: Envelope): AmqpProperties {
-  return {
-    persistent: true,
+/** How the broker is to treat one publish: persistent unless told otherwise (a reply is not), mandatory if asked. */
+export interface Delivery {
+  readonly persistent?: boolean;
+  readonly mandatory?: boolean;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** `application/json` (issue 3 item 2), with the envelope's ids mirrored for broker tooling; persistent by default. */
+export function amqpPropertiesFor(envelope: Envelope, delivery: Delivery = {}): AmqpProperties {
+  // Built by assignment, not by spreading optional parts: this runs for every message.
+  const properties: Writable<AmqpProperties> = {
+    persistent: delivery.persistent ?? true,
     contentType: 'application/json',
     contentEncoding: 'utf-8',
     messageId: envelope.id,
     type: envelope.type,
     timestamp: Math.floor(envelope.sent_at / 1000), // the AMQP timestamp property is in seconds
-    ...(envelope.correlation_id === undefined ? {} : { correlationId: envelope.correlation_id }),
-    ...(envelope.reply_to === undefined ? {} : { replyTo: envelope.reply_to }),
   };
+  if (delivery.mandatory !== undefined) properties.mandatory = delivery.mandatory;
+  if (envelope.correlation_id !== undefined) properties.correlationId = envelope.correlation_id;
+  if (envelope.reply_to !== undefined) properties.replyTo = envelope.reply_to;
+  return properties;
 }
 
 const MAX_REASON_CHARS = 500; // the reason travels in an AMQP header
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Decodes delivered bytes; never throws. */
 export function decodeEnvelope(bytes: Buffer): DecodedEnvelope {
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    return reject('message body is not valid UTF-8');
-  }
-  if (text.trim() === '') return reject('message body is empty');
+  if (!isUtf8(bytes)) return reject('message body is not valid UTF-8');
+  // A leading byte-order mark is not part of the text (as TextDecoder has it); toString would keep it.
+  const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.toString('utf8', 3) : bytes.toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
+    if (text.trim() === '') return reject('message body is empty');
     return reject(`message body is not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return reject(`message body is JSON but not an envelope object (got ${kindOf(raw)})`);
   }
-  const parsed = Envelope.safeParse(raw, { reportInput: true });
-  if (!parsed.success) return reject(`envelope is invalid: ${describeIssues(parsed.error.issues)}`);
-  const { correlation_id, reply_to, ...rest } = parsed.data;
+  const envelope = wellFormed(raw) ?? parsedOrReason(raw);
+  if (typeof envelope === 'string') return reject(`envelope is invalid: ${envelope}`);
+  return { ok: true, envelope };
+}
+
+const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v !== '';
+const isAbsentOrNonEmptyString = (v: unknown): v is string | undefined => v === undefined || isNonEmptyString(v);
+
+/**
+ * The envelope's fields as the schema keeps them (unknown keys left out, absent optional keys absent), checked by hand:
+ * every message takes this path, and it accepts only what the schema accepts. Anything else is `undefined`, and
+ * `parsedOrReason` lets the schema decide and say why.
+ */
+function wellFormed(raw: { readonly [K in keyof Envelope]?: unknown }): Envelope | undefined {
+  const { id, type, sent_at, correlation_id, reply_to, payload } = raw;
+  if (!isNonEmptyString(id) || !isNonEmptyString(type) || !Number.isSafeInteger(sent_at) || (sent_at as number) < 0) return undefined;
+  if (!isAbsentOrNonEmptyString(correlation_id) || !isAbsentOrNonEmptyString(reply_to) || payload === undefined) return undefined;
+  if (correlation_id === undefined && reply_to === undefined) return { id, type, sent_at: sent_at as number, payload };
   // Rebuilt so absent optional keys stay absent (exactOptionalPropertyTypes).
-  const envelope: Envelope = {
+  return {
+    id,
+    type,
+    sent_at: sent_at as number,
+    ...(correlation_id === undefined ? {} : { correlation_id }),
+    ...(reply_to === undefined ? {} : { reply_to }),
+    payload,
+  };
+}
+
+/** The schema's verdict: the envelope, or one sentence naming each wrong field. */
+function parsedOrReason(raw: unknown): Envelope | string {
+  const parsed = Envelope.safeParse(raw, { reportInput: true });
+  if (!parsed.success) return describeIssues(parsed.error.issues);
+  const { correlation_id, reply_to, ...rest } = parsed.data;
+  return {
     ...rest,
     ...(correlation_id === undefined ? {} : { correlation_id }),
     ...(reply_to === undefined ? {} : { reply_to }),
   };
-  return { ok: true, envelope };
 }
 
 function reject(reason: string): DecodedEnvelope {

@@ -166,19 +166,35 @@ function restrictedBrokers(restrictions: readonly BrokerRestriction[], exchangeI
 
 const isNonEmpty = <T>(xs: readonly T[]): xs is readonly [T, ...T[]] => xs.length > 0;
 
-/** Broker for a publish from exchange `source` into `destination`: destination, source restrictions, own (§4.4). */
-export function resolveBroker(opts: {
+/** The brokers a publish may use and why, before one is picked; fixed for given metadata, so a sender can keep it. */
+export interface BrokerCandidates {
+  readonly brokerIds: readonly [number, ...number[]];
+  readonly basis: BrokerChoice['basis'];
+}
+
+/** Brokers for a publish from exchange `source` into `destination`: destination, source restrictions, own (§4.4). */
+export function brokerCandidates(opts: {
   readonly source: number;
   readonly destination: number;
   readonly restrictions: readonly BrokerRestriction[];
   readonly ownBrokerId: number;
-  readonly pick: PickOne;
-}): BrokerChoice {
+}): BrokerCandidates {
   const toDestination = restrictedBrokers(opts.restrictions, opts.destination);
-  if (isNonEmpty(toDestination)) return { brokerId: opts.pick(toDestination), basis: 'destination' };
+  if (isNonEmpty(toDestination)) return { brokerIds: toDestination, basis: 'destination' };
   const fromSource = restrictedBrokers(opts.restrictions, opts.source);
-  if (isNonEmpty(fromSource)) return { brokerId: opts.pick(fromSource), basis: 'source' };
-  return { brokerId: opts.ownBrokerId, basis: 'own' };
+  if (isNonEmpty(fromSource)) return { brokerIds: fromSource, basis: 'source' };
+  return { brokerIds: [opts.ownBrokerId], basis: 'own' };
+}
+
+/** One broker of the candidates: `pick` chooses among restricted brokers; the own broker needs no choosing. */
+export function pickBroker(candidates: BrokerCandidates, pick: PickOne): BrokerChoice {
+  const brokerId = candidates.basis === 'own' ? candidates.brokerIds[0] : pick(candidates.brokerIds);
+  return { brokerId, basis: candidates.basis };
+}
+
+/** Broker for a publish from exchange `source` into `destination` (reference §4.4). */
+export function resolveBroker(opts: Parameters<typeof brokerCandidates>[0] & { readonly pick: PickOne }): BrokerChoice {
+  return pickBroker(brokerCandidates(opts), opts.pick);
 }
 
 /** One connection row of the broker, chosen by `pick` (reference §4.2). */

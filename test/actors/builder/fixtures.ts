@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,13 @@ export function sourceRepo(root: string, name = `app-${randomUUID().slice(0, 6)}
 /** A deployment repo of the brief's format; `files` overrides or (null) removes its defaults. */
 export function deploymentRepo(root: string, source: FixtureRepo, dockerUrl: string, files: Record<string, string | null> = {}): FixtureRepo {
   const defaults: Record<string, string> = {
-    'Dockerfile.eex': [`FROM ${services().baseImage}`, 'COPY source/ /app/', 'RUN echo "building <%= commit_hash %>" && cat /app/index.txt', 'LABEL commit=<%= commit_hash %>', ''].join('\n'),
+    'Dockerfile.eex': [
+      `FROM ${services().baseImage}`,
+      'COPY source/ /app/',
+      'RUN echo "building <%= commit_hash %>" && cat /app/index.txt',
+      'LABEL commit=<%= commit_hash %> committed="<%= timestamp %>"',
+      '',
+    ].join('\n'),
     'docker.json': json({ docker_url: dockerUrl }),
     'source.json': json({ source_repo: source.url, source_repo_git_ref: 'main' }),
     'etcd.json': json({ token: 'prod-cluster' }),
@@ -36,6 +43,11 @@ export function deploymentRepo(root: string, source: FixtureRepo, dockerUrl: str
   const merged = { ...defaults, ...files };
   const present = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== null));
   return fixtureRepo(root, `deploy-${randomUUID().slice(0, 6)}`, present);
+}
+
+/** A commit's committer date as the templates' `timestamp` renders it (RFC 1123). */
+export function commitDate(repo: FixtureRepo, sha: string): string {
+  return new Date(execFileSync('git', ['-C', repo.bareDir, 'show', '--no-patch', '--format=%cI', sha], { encoding: 'utf8' }).trim()).toUTCString();
 }
 
 /** Makes a bare repository refuse every push, as a read-only remote does. */
@@ -86,4 +98,11 @@ export async function registryTags(registry: string, repository: string, auth?: 
   const res = await fetch(`http://${registry}/v2/${repository}/tags/list`, { headers });
   if (res.status === 404) return [];
   return ((await res.json()) as { tags: string[] | null }).tags ?? [];
+}
+
+/** The digest the registry has for a tag: a new push of the tag (a rebuild) changes it. */
+export async function manifestDigest(registry: string, repository: string, tag: string): Promise<string | null> {
+  const accept = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
+  const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { accept } });
+  return res.ok ? res.headers.get('docker-content-digest') : null;
 }

@@ -1,10 +1,13 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { LABELS } from '../../../actors/deployer/messages.js';
 import { STEP_COMPLETED, STEP_FAILED } from '../../../actors/orchestrator/messages.js';
 import { containerOps, type ContainerSummary } from '../../../runtime/docker/containers.js';
 import type { DockerHost } from '../../../runtime/docker/host.js';
 import { connect, needsDockerHosts, testDockerHosts, threeHosts } from '../../helpers/docker-hosts.js';
+import { managerClient, type ManagerClient } from '../../../http/client/manager-client.js';
+import { captureLogs } from '../../helpers/log-capture.js';
 import { needs, services } from '../../helpers/services.js';
 import { answering, buildWebImage, cleanHosts, seedCluster, startDeployer, startManager, type TestDeployer, type TestManager } from './fixtures.js';
 
@@ -24,6 +27,7 @@ describe('Deployer: rolling deploys over three Docker hosts (one over ssh://), d
   let deployer: TestDeployer;
   let workflowId: string;
   let hosts: DockerHost[];
+  let client: ManagerClient;
 
   before(async () => {
     repo = `${services().registry}/oa-deployer-test-${cluster}/web`;
@@ -36,6 +40,7 @@ describe('Deployer: rolling deploys over three Docker hosts (one over ssh://), d
     await manager.seed('POST', `/products/shop-${cluster}/environments`, { name: 'prod' });
     await manager.seed('POST', `/products/shop-${cluster}/environments/prod/variables`, { name: 'GREETING', value: 'hello from prod' });
     deployer = await startDeployer(manager);
+    client = managerClient({ baseUrl: manager.baseUrl, ...manager.client, log: captureLogs().log });
   });
   after(async () => {
     await deployer?.stop();
@@ -69,10 +74,10 @@ describe('Deployer: rolling deploys over three Docker hosts (one over ssh://), d
       ['h2', '1', commits.v1, 'running'],
       ['h3', '2', commits.v1, 'running'],
     ]);
-    expect(running.map(portOf)).to.deep.equal([45_000, 45_001, 45_002]);
+    expect(running.map(portOf)).to.deep.equal([20_000, 20_001, 20_002]);
     expect(await answering()).to.deep.equal({ 'web@0.service': 'v1', 'web@1.service': 'v1', 'web@2.service': 'v1' });
     const env = await hosts[1]!.call('inspect', (api) => api.getContainer(running[1]!.id).inspect());
-    expect(env.Config.Env).to.include.members(['GREETING=hello from prod', 'FROM_UNIT=unit', 'OA_UNIT=web@1.service', 'OA_HOST_PORT_8080=45001']);
+    expect(env.Config.Env).to.include.members(['GREETING=hello from prod', 'FROM_UNIT=unit', 'OA_UNIT=web@1.service', 'OA_HOST_PORT_8080=20001']);
     expect(env.HostConfig.RestartPolicy?.Name).to.equal('unless-stopped');
     expect(running[0]!.labels).to.include({ [LABELS.managed]: 'true', [LABELS.product]: `shop-${cluster}`, [LABELS.unit]: 'web', [LABELS.workflow]: workflowId });
     const log = (reply.payload.event_log as string[]).join('\n');
@@ -109,8 +114,8 @@ describe('Deployer: rolling deploys over three Docker hosts (one over ssh://), d
       ['h2', commits.v2],
       ['h3', commits.v2],
     ]);
-    // Fresh ports while the old ones were held, so no two containers ever wanted the same one.
-    expect(after.map(portOf)).to.deep.equal([45_003, 45_004, 45_005]);
+    // A fresh port while the old ones are held; a retired instance's port is free again for the next step.
+    expect(after.map(portOf)).to.deep.equal([20_003, 20_000, 20_001]);
     expect(await answering()).to.deep.equal({ 'web@0.service': 'v2', 'web@1.service': 'v2', 'web@2.service': 'v2' });
   });
 
@@ -133,19 +138,59 @@ describe('Deployer: rolling deploys over three Docker hosts (one over ssh://), d
     const down = await deployer.deploy(request('v2', 1));
     expect(down.type).to.equal(STEP_COMPLETED);
     const one = await containers();
-    expect(one.map((c) => [c.labels[LABELS.instance], portOf(c)])).to.deep.equal([['0', 45_003]]);
+    expect(one.map((c) => [c.labels[LABELS.instance], portOf(c)])).to.deep.equal([['0', 20_003]]);
     expect(await answering()).to.deep.equal({ 'web@0.service': 'v2' });
 
     const up = await deployer.deploy(request('v2', 3));
     expect(up.type).to.equal(STEP_COMPLETED);
     const three = byInstance(await containers());
     expect(three.map((c) => [c.labels[LABELS.instance], c.id === one[0]!.id ? 'kept' : 'new', portOf(c)])).to.deep.equal([
-      ['0', 'kept', 45_003],
-      ['1', 'new', 45_000],
-      ['2', 'new', 45_001],
+      ['0', 'kept', 20_003],
+      ['1', 'new', 20_000],
+      ['2', 'new', 20_001],
     ]);
     expect(new Set(three.map((c) => c.host)).size).to.equal(3);
     expect(await answering()).to.deep.equal({ 'web@0.service': 'v2', 'web@1.service': 'v2', 'web@2.service': 'v2' });
+  });
+
+  /** The cluster's allocations as `GET /clusters/:token/ports` lists them, and what the containers publish, alike. */
+  const allocations = async () => (await client.clusters.ports(cluster)).items.map((p) => [p.holder, p.host, p.port]).sort();
+  const published = async () => (await containers()).map((c) => [c.name, c.host, portOf(c)]).sort();
+
+  it('GET /clusters/:token/ports lists every allocation after each deploy: one row per published port, none of removed containers', async () => {
+    expect(await allocations()).to.deep.equal(await published());
+    expect(await allocations()).to.have.length(3);
+  });
+
+  it('a re-run deploy releases what an earlier attempt allocated and never started', async () => {
+    await client.clusters.allocatePorts(cluster, { holder: 'web-1-crashed-attempt', host: 'h2', workflow_id: workflowId, container_ports: [8080] });
+    expect(await allocations()).to.have.length(4);
+    const reply = await deployer.deploy(request('v2', 3));
+    expect(reply.type).to.equal(STEP_COMPLETED);
+    expect((reply.payload.event_log as string[]).join('\n')).to.contain('Released 1 host port of containers no longer in the cluster: 20002');
+    expect(await allocations()).to.deep.equal(await published());
+  });
+
+  it('a host port held by another listener is skipped and the deploy succeeds; ports bind the cluster\'s address', async () => {
+    // 20002 is the lowest free port now: a process on this machine (where all three engines publish) holds it.
+    const listener: Server = createServer();
+    await new Promise<void>((resolve) => listener.listen(20_002, '0.0.0.0', resolve));
+    try {
+      await manager.seed('PUT', `/clusters/${cluster}`, { bind_address: '127.0.0.1' });
+      const reply = await deployer.deploy(request('v1'));
+      expect(reply.type, String(reply.payload.failure_reason)).to.equal(STEP_COMPLETED);
+      const log = (reply.payload.event_log as string[]).join('\n');
+      // h1 and h2 each try it once (the lowest free port when their step starts); h3 gets a port freed before it.
+      for (const host of ['h1', 'h2']) expect(log).to.contain(`Host port 20002 busy on host ${host} (another listener holds it): skipped`);
+      const now = byInstance(await containers());
+      expect(now.map((c) => [c.labels[LABELS.commit], c.state])).to.deep.equal(Array(3).fill([commits.v1, 'running']));
+      expect(now.map(portOf)).to.not.include(20_002);
+      expect(await allocations()).to.deep.equal(await published());
+      const bound = await hosts[0]!.call('inspect', (api) => api.getContainer(now[0]!.id).inspect());
+      expect(bound.HostConfig.PortBindings?.['8080/tcp']).to.deep.equal([{ HostIp: '127.0.0.1', HostPort: String(portOf(now[0]!)) }]);
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
   });
 
   it('a request naming a cluster without hosts, or no units, fails the milestone saying why', async () => {

@@ -15,11 +15,14 @@ import { openDatabase, type Database } from '../../../http/database.js';
 import type { AnyRoute } from '../../../http/route.js';
 import { MANAGER_ROUTES } from '../../../http/routes/index.js';
 import { ApiClientSchema } from '../../../entities/auth.js';
+import { deployerIntake } from '../../../actors/deployer/intake.js';
+import { routeIntake } from '../../../runtime/boot.js';
 import { startActorSystem, type ActorSystem } from '../../../runtime/actors/system.js';
 import { DEFAULT_BACKOFF } from '../../../runtime/actors/supervisor-spec.js';
 import { MessagingEnv, parseEnv } from '../../../runtime/config.js';
 import { MemoryBroker } from '../../../runtime/messaging/memory-transport.js';
 import type { Transport } from '../../../runtime/messaging/transport.js';
+import { awaiting } from '../../helpers/dispatch.js';
 import { captureLogs } from '../../helpers/log-capture.js';
 import type { TestHost } from '../../helpers/docker-hosts.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -108,12 +111,12 @@ export async function cleanHosts(sockets: readonly string[], cluster: string, re
   }
 }
 
-/** Which instances answer on ports 45000..45000+span, and with what: `{"web@0.service": "v1"}`. */
+/** Which instances answer on ports 20000..20000+span (the start of a cluster's default range), and with what: `{"web@0.service": "v1"}`. */
 export async function answering(span = 16): Promise<Record<string, string>> {
   const answers = await Promise.all(
     Array.from({ length: span }, async (_, i) => {
       try {
-        const res = await fetch(`http://127.0.0.1:${45_000 + i}/`, { signal: AbortSignal.timeout(1_000) });
+        const res = await fetch(`http://127.0.0.1:${20_000 + i}/`, { signal: AbortSignal.timeout(1_000) });
         return res.ok ? (await res.text()).trim() : undefined;
       } catch {
         return undefined;
@@ -171,16 +174,20 @@ export async function startDeployer(m: TestManager, args: Partial<DeployerArgs> 
     onFailure: () => undefined,
     messaging: { transport, settings: { kind: 'in-memory', env: parseEnv(MessagingEnv, {}) } },
   });
+  await routeIntake({ system, transport, handle: system.root.untypedHandle('deployer'), intakes: deployerIntake(deployerArgs.queue), log });
   return {
     transport,
     chat,
     async deploy(request, timeoutMs = 120_000) {
       const seen = callbacks.length;
+      const dispatchId = randomUUID();
+      await m.seed('PUT', `/workflows/${String(request['id'])}`, awaiting('deploy', dispatchId));
       await transport.publish({ exchangeId: 1, queue: 'deployer' }, MILESTONE_REQUESTED, {
         milestones: ['deploy'],
         current_step: 'deploy',
         workflow_orchestration_exchange_id: 1,
         notifications_exchange_id: 1,
+        dispatch_id: dispatchId,
         ...request,
       });
       return waitFor('the Deployer to call the orchestrator back', () => callbacks[seen], timeoutMs);

@@ -1,5 +1,7 @@
 import type { FleetManagerArgs } from '../../../actors/fleet-manager/config.js';
 import fleetManager from '../../../actors/fleet-manager/fleet-manager.actor.js';
+import { FLEET_MANAGER_INTAKE } from '../../../actors/fleet-manager/intake.js';
+import { routeIntake } from '../../../runtime/boot.js';
 import { startActorSystem, type ActorSystem } from '../../../runtime/actors/system.js';
 import { DEFAULT_BACKOFF } from '../../../runtime/actors/supervisor-spec.js';
 import { MessagingEnv, parseEnv } from '../../../runtime/config.js';
@@ -23,6 +25,7 @@ export async function startFleetManager(transport: Transport, args: FleetManager
     onFailure: (err) => failures.push(err),
     messaging: { transport, settings: { kind: 'in-memory', env: parseEnv(MessagingEnv, {}) } },
   });
+  await routeIntake({ system, transport, handle: system.root.untypedHandle('fleet_manager'), intakes: FLEET_MANAGER_INTAKE, log });
   return { system, failures };
 }
 

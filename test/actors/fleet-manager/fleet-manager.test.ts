@@ -5,7 +5,7 @@ import type { HostConnection } from '../../../http/client/manager-client.js';
 import type { ActorSystem } from '../../../runtime/actors/system.js';
 import { createLogger } from '../../../runtime/logger.js';
 import { MemoryBroker } from '../../../runtime/messaging/memory-transport.js';
-import type { Transport } from '../../../runtime/messaging/transport.js';
+import { DEAD_LETTERED_ERROR, type Transport } from '../../../runtime/messaging/transport.js';
 import { rejectionOf, waitFor } from '../../helpers/wait.js';
 import { startFleetManager, testArgs } from './fixtures.js';
 
@@ -28,15 +28,18 @@ describe('FleetManager: the request edge (real actor, in-memory transport)', fun
     await caller?.close();
   });
 
-  it('an unknown action is an error reply in the original words (reference §7.3)', async () => {
+  it('an unknown action is an error reply in the original words (reference §7.3), and lands in fleet_manager_error', async () => {
     const err = await rejectionOf(caller.request(QUEUE, FLEET_ACTION_REQUESTED, { etcd_token: 't', action: 'destroy_everything' }, { timeoutMs: 5_000 }));
-    expect(err.name).to.equal('FleetRequestError');
-    expect(err.message).to.equal('The following FleetManager action is not supported: destroy_everything');
+    expect([err.name, err.message]).to.deep.equal([DEAD_LETTERED_ERROR, 'The following FleetManager action is not supported: destroy_everything']);
+    const dead = broker.takeDeadLetters(QUEUE);
+    expect(dead.map((d) => d.reason)).to.deep.equal([err.message]);
+    expect(JSON.parse(dead[0]!.body.toString('utf8'))).to.deep.include({ type: FLEET_ACTION_REQUESTED, payload: { etcd_token: 't', action: 'destroy_everything' } });
   });
 
-  it('a request missing a field is an error reply naming the field', async () => {
+  it('a request missing a field is an error reply naming the field, and lands in fleet_manager_error', async () => {
     const err = await rejectionOf(caller.request(QUEUE, FLEET_ACTION_REQUESTED, { etcd_token: 't', action: 'unit_logs', action_parameters: {} }, { timeoutMs: 5_000 }));
     expect(err.message).to.match(/^action_parameters\.unit_name: /);
+    expect(broker.takeDeadLetters(QUEUE).map((d) => d.reason)).to.deep.equal([err.message]);
   });
 
   it('a bad publish (nobody waits for it) is dead-lettered with the reason', async () => {

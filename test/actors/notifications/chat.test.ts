@@ -102,16 +102,26 @@ describe('notifications chat to Slack-compatible webhooks, one real HTTP receive
     expect(outcome).to.deep.equal({ type: 'dead-letter', reason: 'chat message failed for Ops: gave up after 3 attempts: cannot reach the webhook of room "Ops": ECONNREFUSED' });
   });
 
-  it('dead-letters a message with no room when no default room is configured', async () => {
+  it('logs and acks a message with no room when no default room is configured, posting nowhere', async () => {
     const { HIPCHAT_DEFAULT_ROOM_NAME: _default, ...noDefault } = env;
-    const { outcome } = await send(noDefault, chat());
-    expect(outcome).to.deep.equal({ type: 'dead-letter', reason: 'the chat message names no room (room_names) and no default room is configured (HIPCHAT_DEFAULT_ROOM_NAME)' });
+    const { outcome, lines } = await send(noDefault, chat({ room_names: null }));
+    expect(outcome).to.deep.equal({ type: 'ack' });
+    const logged = lines.filter((l) => l.msg.startsWith('chat message not sent: '));
+    expect(logged.map((l) => [l.level, l.msg])).to.deep.equal([
+      [30, 'chat message not sent: the chat message names no room (room_names) and no default room is configured (HIPCHAT_DEFAULT_ROOM_NAME)'],
+    ]);
+    expect(logged[0]).to.deep.include({ prefix: '[OA][42][org/app_docker]', is_success: true, room_names: [] });
+    expect([...posts(ops), ...posts(dev)]).to.deep.equal([]);
   });
 
-  it('writes chat to the log when no chat service is configured', async () => {
-    const { outcome, lines } = await send({ HIPCHAT_DEFAULT_ROOM_NAME: 'Ops' }, chat());
-    expect(outcome).to.deep.equal({ type: 'ack' });
-    expect(lines.find((l) => l.msg.startsWith('chat message (no chat service configured'))).to.deep.include({ room: 'Ops', text: '[OA][42][org/app_docker]:  Workflow completed in 3m' });
+  it('logs each message once and acks it when no chat service is configured, whatever rooms it names', async () => {
+    for (const over of [{}, { room_names: ['Ops', 'Dev'] }, { is_success: false, room_names: null }]) {
+      const { outcome, lines } = await send({}, chat(over));
+      expect(outcome).to.deep.equal({ type: 'ack' });
+      const logged = lines.filter((l) => l.msg.startsWith('chat message not sent: '));
+      expect(logged.map((l) => [l.level, l.msg])).to.deep.equal([[30, 'chat message not sent: no chat service is configured (OA_CHAT_WEBHOOKS or HIPCHAT_AUTH_TOKENS)']]);
+      expect(logged[0]).to.deep.include({ prefix: '[OA][42][org/app_docker]', text: '[OA][42][org/app_docker]:  Workflow completed in 3m', room_names: over.room_names ?? [] });
+    }
   });
 });
 

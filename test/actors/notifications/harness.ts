@@ -1,10 +1,10 @@
-import { consumeInto } from '../../../runtime/messaging/actor-consumer.js';
+import { routeIntake } from '../../../runtime/boot.js';
 import { components } from '../../../actors/system.js';
 import { startActorSystem, type ActorSystem } from '../../../runtime/actors/system.js';
 import { MessagingEnv, parseEnv } from '../../../runtime/config.js';
 import { MemoryBroker } from '../../../runtime/messaging/memory-transport.js';
 import type { Transport } from '../../../runtime/messaging/transport.js';
-import { parseTopology, topologySpec } from '../../../runtime/topology.js';
+import { intakesOf, parseTopology, topologySpec } from '../../../runtime/topology.js';
 import { captureLogs, type LogLine } from '../../helpers/log-capture.js';
 
 /** A dead letter as a test reads it: the envelope's type and payload, and the reason header. */
@@ -43,11 +43,7 @@ export async function startNotifications(env: Record<string, string>, opts: { re
     onFailure: (err) => log.error({ err }, 'root gave up'),
     messaging: { transport, settings: { kind: 'in-memory', env: parseEnv(MessagingEnv, {}) } },
   });
-  const handle = system.root.supervisor('notifications').untypedHandle('notifications');
-  for (const route of entry.consumes ?? []) {
-    const subscription = await consumeInto({ transport, handle, route, log });
-    system.onShutdown(() => subscription.cancel());
-  }
+  await routeIntake({ system, transport, handle: system.root.supervisor('notifications').untypedHandle('notifications'), intakes: intakesOf(components, { name: 'notifications', args }), log });
   return {
     transport,
     lines,

@@ -159,11 +159,4 @@ export async function startHttpReceiver(respond: (req: RecordedRequest, count: n
   };
 }
 
-/** A loopback port nothing listens on: taken from the OS, then released. */
-export async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+export { closedPort } from '../../helpers/ports.js';

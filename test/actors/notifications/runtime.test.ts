@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNotifications, type NotificationsRun } from './harness.js';
 import { startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpReceiver } from './receivers.js';
+import { scratchVhost } from '../overseer/harness.js';
 import { CHAT_REQUESTED, EMAIL_REQUESTED, NOTIFICATIONS_CHAT_QUEUE, NOTIFICATIONS_EMAIL_QUEUE } from '../../../actors/notifications/messages.js';
 import { createLogger } from '../../../runtime/logger.js';
 import { SYSTEM_MODULES_QUEUE } from '../../../runtime/messaging/core/heartbeat.js';
@@ -18,6 +19,32 @@ import { needs, services } from '../../helpers/services.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../../actors/main.ts', import.meta.url));
+
+interface NotificationsProcess {
+  readonly child: ChildProcess;
+  /** What it wrote to stdout so far: JSON log lines. */
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+/** The Notifications component forked by a process of its own (actors/main.ts) over RabbitMQ, once it has started. */
+async function spawnNotifications(dir: string, env: Record<string, string>): Promise<NotificationsProcess> {
+  const topologyFile = join(dir, 'notifications.json');
+  writeFileSync(topologyFile, JSON.stringify({ name: 'notifications', transport: 'amqp', components: [{ name: 'notifications', mode: 'forked' }] }));
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--topology', topologyFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  await waitFor('the process to start', () => out.includes('"msg":"started"'), 60_000);
+  return { child, output: () => out, exited };
+}
+
+/** The lines of a process's JSON log that say a chat message was logged instead of sent. */
+const notSentLines = (output: string): Array<{ level: number; msg: string; prefix: string }> =>
+  output
+    .split('\n')
+    .filter((l) => l.includes('chat message not sent'))
+    .map((l) => JSON.parse(l) as { level: number; msg: string; prefix: string });
 
 /**
  * Takes this suite's heartbeats (type `notifications`) out of the shared system_modules queue, so an Overseer test
@@ -99,6 +126,26 @@ describe('the Notifications component started through the runtime, in-memory tra
     expect(chatDead.map((d) => d.reason)).to.deep.equal(['notifications.chat_requested: is_success: Invalid input: expected boolean, received undefined']);
     expect(smtp.rcptAttempts.get('nobody@example.com')).to.equal(1);
   });
+
+  it('sends a message once per message id: copies of one sent or being sent are acked unsent, a dead-lettered one is tried again', async () => {
+    const { smtp } = receivers;
+    smtp.mails.length = 0;
+    const once = { ...ok, prefix: 'SUCCEEDED [OA][44][org/app_docker]' };
+    const other = { ...ok, prefix: 'SUCCEEDED [OA][45][org/app_docker]' };
+    const to = { exchangeId: 1, queue: NOTIFICATIONS_EMAIL_QUEUE };
+    const refusedBefore = smtp.rcptAttempts.get('nobody@example.com') ?? 0;
+    // Three copies at once (a redelivery racing the first), a different message beside them, and a refused one twice.
+    await Promise.all([1, 2, 3].map(() => run.transport.publish(to, EMAIL_REQUESTED, once, { messageId: 'email-44' })));
+    await run.transport.publish(to, EMAIL_REQUESTED, other, { messageId: 'email-45' });
+    await run.transport.publish(to, EMAIL_REQUESTED, refused, { messageId: 'email-43' });
+    await waitFor('both e-mails and the refusal', () => smtp.mails.length >= 2 && run.takeDeadLetters(NOTIFICATIONS_EMAIL_QUEUE).length === 1);
+    // A copy published after the first was sent: the publisher retried after a lost confirm.
+    await run.transport.publish(to, EMAIL_REQUESTED, once, { messageId: 'email-44' });
+    await run.transport.publish(to, EMAIL_REQUESTED, refused, { messageId: 'email-43' });
+    await waitFor('the refused one dead-lettered again', () => run.takeDeadLetters(NOTIFICATIONS_EMAIL_QUEUE).length === 1);
+    expect(smtp.mails.map((m) => m.subject).sort()).to.deep.equal([once.prefix, other.prefix]);
+    expect(smtp.rcptAttempts.get('nobody@example.com')).to.equal(refusedBefore + 2);
+  });
 });
 
 describe('the Notifications component with a backlog behind a slow SMTP server', function () {
@@ -159,14 +206,9 @@ describe('the Notifications component in its own process over RabbitMQ', functio
   });
 
   it('consumes both queues in a forked component and leaves the refused e-mail in notifications_email_error with the reason', async () => {
-    const topologyFile = join(dir, 'notifications.json');
-    writeFileSync(topologyFile, JSON.stringify({ name: 'notifications', transport: 'amqp', components: [{ name: 'notifications', mode: 'forked' }] }));
-    const env = { ...process.env, ...receivers.env, AMQP_URL: services().amqpUrl, OA_EXCHANGE_NAME: exchangeName, OA_HEARTBEAT_INTERVAL_MS: '600000', OA_LOG_LEVEL: 'info' };
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--topology', topologyFile], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => child!.on('exit', resolve));
-    await waitFor('the process to start', () => out.includes('"msg":"started"'), 60_000);
+    const env = { ...receivers.env, AMQP_URL: services().amqpUrl, OA_EXCHANGE_NAME: exchangeName, OA_HEARTBEAT_INTERVAL_MS: '600000', OA_LOG_LEVEL: 'info' };
+    const started = await spawnNotifications(dir, env);
+    child = started.child;
 
     const publisher = new AmqpTransport({ metadata: singleBrokerMetadata({ amqpUrl: services().amqpUrl, exchangeName }), exchangeId: 1, brokerId: 1, log: createLogger({ level: 'silent' }) });
     const raw = await connect(services().amqpUrl);
@@ -191,6 +233,58 @@ describe('the Notifications component in its own process over RabbitMQ', functio
       await publisher.close();
     }
     process.kill(child.pid!, 'SIGTERM');
-    expect(await exited).to.equal(0);
+    expect(await started.exited).to.equal(0);
+  });
+});
+
+describe('the Notifications component without chat settings, in its own process over RabbitMQ (a vhost of its own)', function () {
+  this.timeout(90_000);
+  needs('rabbitmq');
+  let vhost: Awaited<ReturnType<typeof scratchVhost>> | undefined;
+  let dir: string;
+  let started: NotificationsProcess | undefined;
+
+  before(async () => {
+    vhost = await scratchVhost();
+    dir = mkdtempSync(join(tmpdir(), 'oa-notify-nochat-'));
+  });
+  after(async () => {
+    if (started && started.child.exitCode === null) {
+      process.kill(started.child.pid!, 'SIGTERM');
+      await started.exited;
+    }
+    await vhost?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs each chat message once (info, with its prefix) and acks it: nothing reaches notifications_hipchat_error', async () => {
+    const amqpUrl = vhost!.url;
+    const exchangeName = `oa_notify_${randomUUID().slice(0, 8)}`;
+    started = await spawnNotifications(dir, { AMQP_URL: amqpUrl, OA_EXCHANGE_NAME: exchangeName, OA_HEARTBEAT_INTERVAL_MS: '600000', OA_LOG_LEVEL: 'info' });
+    const publisher = new AmqpTransport({ metadata: singleBrokerMetadata({ amqpUrl, exchangeName }), exchangeId: 1, brokerId: 1, log: createLogger({ level: 'silent' }) });
+    // As the orchestrator sends them: a workflow whose source repo names no room, and one that names two.
+    const prefixes = Array.from({ length: 6 }, (_, i) => `[OA][w-${i}][org/app_docker]`);
+    try {
+      for (const [i, prefix] of prefixes.entries()) {
+        await publisher.publish({ exchangeId: 1, queue: NOTIFICATIONS_CHAT_QUEUE }, CHAT_REQUESTED, { is_success: i !== 3, prefix, message: 'Starting workflow...', room_names: i === 5 ? ['Ops', 'Dev'] : null });
+      }
+    } finally {
+      await publisher.close();
+    }
+    await waitFor('a log line for every message', () => notSentLines(started!.output()).length >= prefixes.length, 20_000);
+    process.kill(started.child.pid!, 'SIGTERM');
+    expect(await started.exited).to.equal(0);
+    const lines = notSentLines(started.output());
+    expect(lines.map((l) => l.prefix)).to.deep.equal(prefixes);
+    expect(new Set(lines.map((l) => `${l.level} ${l.msg}`))).to.deep.equal(new Set(['30 chat message not sent: no chat service is configured (OA_CHAT_WEBHOOKS or HIPCHAT_AUTH_TOKENS)']));
+    const raw = await connect(amqpUrl);
+    try {
+      const channel = await raw.createChannel();
+      // Acked, not left to be redelivered: once the process is gone, an unacked message would be back in the queue.
+      expect((await channel.checkQueue(NOTIFICATIONS_CHAT_QUEUE)).messageCount).to.equal(0);
+      expect((await channel.checkQueue(errorQueueOf(NOTIFICATIONS_CHAT_QUEUE))).messageCount).to.equal(0);
+    } finally {
+      await raw.close();
+    }
   });
 });

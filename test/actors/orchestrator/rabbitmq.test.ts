@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { connect } from 'amqplib';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ORCHESTRATOR_INTAKE } from '../../../actors/orchestrator/intake.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -133,7 +134,7 @@ describe('WorkflowOrchestrator over RabbitMQ and PostgreSQL', function () {
     try {
       platform = await startPlatformProcess({
         topology: { name: 'orchestrator-forked', transport: 'amqp', restarts: { max_restarts: 3, within_ms: 10_000, backoff_initial_ms: 100, backoff_max_ms: 1_000 }, components: [{ name: 'orchestrator', mode: 'forked', args: { ...args } }] },
-        catalogue: { orchestrator: { actor: orchestrator } },
+        catalogue: { orchestrator: { actor: orchestrator, intake: ORCHESTRATOR_INTAKE } },
         env,
         log,
         onFailure: (err) => failures.push(err),

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { intakesOf } from '../../../runtime/topology.js';
 import { overseerArgsFromEnv } from '../../../actors/overseer/config.js';
 import { components } from '../../../actors/system.js';
 import { ConfigError } from '../../../runtime/config.js';
@@ -49,12 +50,12 @@ describe('overseer configuration', () => {
 
   it('is in the catalogue, consuming system_modules and overseer', async () => {
     const entry = components.overseer!;
-    expect(entry.consumes?.map((r) => [r.queue, r.topic])).to.deep.equal([['system_modules', 'heartbeat'], ['overseer', 'upgrade']]);
+    expect(intakesOf(components, { name: 'overseer' }).map((r) => [r.queue, r.topic, r.concurrency])).to.deep.equal([['system_modules', 'heartbeat', 'serial'], ['overseer', 'upgrade', 'serial']]);
     expect(await entry.configure!({ ...MANAGER, EXCHANGE_ID: '2' }, {})).to.deep.include({ exchangeId: 2 });
   });
 
   it('decodes what arrives: the envelope type and the payload are checked, problems named', () => {
-    const [heartbeat, upgrade] = components.overseer!.consumes!;
+    const [heartbeat, upgrade] = intakesOf(components, { name: 'overseer' });
     expect(heartbeat!.decode({ status: 'active', workload: [], hostname: 'h', type: 'builder', event_type: 'status' }, 'module.status_reported')).to.deep.include({ ok: true });
     expect(heartbeat!.decode({}, 'something.else')).to.deep.equal({ ok: false, reason: 'unexpected message type "something.else" (expected module.status_reported)' });
     expect(upgrade!.decode({ action: 'upgrade_request', options: {} }, 'system_component.upgrade_requested')).to.deep.include({ ok: false });

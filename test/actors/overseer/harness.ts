@@ -3,7 +3,7 @@
  * are global to a vhost, and other suites consume them), the real Manager on a scratch PostgreSQL database publishing
  * over that vhost, the Overseer as its own process started by `actors/main.ts`, and a FleetManager double.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -11,7 +11,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { FLEET_MANAGER_QUEUE, FleetRequest } from '../../../actors/fleet-manager/messages.js';
 import { ApiClientSchema } from '../../../entities/auth.js';
 import { createApp } from '../../../http/app.js';
@@ -24,22 +23,14 @@ import { MessagingEnv, parseEnv } from '../../../runtime/config.js';
 import { openTransport } from '../../../runtime/messaging/open.js';
 import type { Subscription, Transport } from '../../../runtime/messaging/transport.js';
 import { captureLogs } from '../../helpers/log-capture.js';
-import { services } from '../../helpers/services.js';
+import { scratchVhost as makeVhost, type ScratchVhost } from '../../helpers/rabbit.js';
 import { waitFor } from '../../helpers/wait.js';
 import { scratchPostgres, testSecrets, type HarnessDeps } from '../../http/harness.js';
 
-const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../../actors/main.ts', import.meta.url));
 
 /** A vhost made for the suite and deleted after it; its AMQP URL. */
-export async function scratchVhost(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `oa_overseer_${randomUUID().slice(0, 8)}`;
-  await run('rabbitmqctl', ['add_vhost', name]);
-  await run('rabbitmqctl', ['set_permissions', '-p', name, new URL(services().amqpUrl).username || 'guest', '.*', '.*', '.*']);
-  const url = new URL(services().amqpUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: async () => void (await run('rabbitmqctl', ['delete_vhost', name])) };
-}
+export const scratchVhost = (): Promise<ScratchVhost> => makeVhost({ prefix: 'oa_overseer' });
 
 export interface TestManager {
   readonly baseUrl: string;

@@ -102,6 +102,25 @@ describe('the Overseer as its own process, over RabbitMQ, with the real Manager'
     });
   });
 
+  describe('while the Manager is away', () => {
+    before(() => start({ MANAGER_URL: 'http://127.0.0.1:9' }));
+    after(stop);
+
+    it('drops a heartbeat it cannot record, with a warning, instead of dead-lettering it', async () => {
+      await transport.publish({ exchangeId: 1, queue: 'system_modules' }, 'module.status_reported', { status: 'active', workload: [], hostname: 'away-host', type: 'builder', event_type: 'status' });
+      const line = await waitFor('the warning', () => overseer!.lines.find((l) => l['msg'] === 'heartbeat not recorded: the Manager is unavailable; the next one will be'), 60_000);
+      expect(line).to.deep.include({ hostname: 'away-host', type: 'builder' });
+      const raw = await connect(vhost.url);
+      try {
+        const channel = await raw.createChannel();
+        expect((await channel.checkQueue('system_modules_error')).messageCount, 'dead letters').to.equal(0);
+        await waitFor('the heartbeat acked', async () => (await channel.checkQueue('system_modules')).messageCount === 0);
+      } finally {
+        await raw.close();
+      }
+    });
+  });
+
   describe('cluster monitoring (reference §8.4)', () => {
     after(stop);
 

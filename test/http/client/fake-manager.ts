@@ -86,12 +86,4 @@ export async function startFakeManager(handle: FakeHandler, opts: { readonly ups
   };
 }
 
-/** A port nothing listens on (taken from the kernel, then released): connections to it are refused. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { closedPort } from '../../helpers/ports.js';

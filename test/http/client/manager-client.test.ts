@@ -103,6 +103,11 @@ forEachManager('ManagerClient against the real Manager', (m) => {
       expect(created).to.deep.include({ id, deployment_repo: 'acme/shop_docker', milestones: ['config', 'deploy'], workflow_completed: false, scheduled_start_time: '2030-01-02T03:04:05.000Z' });
       await wf.update(id, { current_step: 'config', event_log: ['started'], workflow_step_durations: { config: '1s' } });
       expect(await wf.get(id)).to.deep.include({ current_step: 'config', event_log: ['started'], workflow_step_durations: { config: '1s' }, workflow_completed: false });
+      const run = { milestone: 'config', index: 0, dispatchId: 'd1', confirmed: true, deadlineAt: null, wakeAt: null };
+      await wf.update(id, { orchestration: { run, request: {} } });
+      expect(await wf.updateForDispatch(id, 'd1', { event_log: ['started', 'config running'] })).to.deep.equal({ updated: true });
+      expect(await wf.updateForDispatch(id, 'd0', { event_log: ['a stale run'] })).to.deep.equal({ updated: false, reason: 'Workflow waits for dispatch d1, not for dispatch d0' });
+      expect(await wf.get(id)).to.deep.include({ event_log: ['started', 'config running'] });
       const other = await wf.create({ deployment_repo: 'acme/other_docker' });
       const bySource = await wf.list({ source_repo: 'acme/shop', lookback: 0 });
       expect([bySource.items.map((w) => w.id), bySource.total]).to.deep.equal([[id], 1]);

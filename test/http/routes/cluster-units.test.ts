@@ -67,7 +67,7 @@ async function closedPort(): Promise<number> {
 forEachDatabase('Manager: FleetManager-backed cluster routes over real Docker hosts', routes, (h, kind) => {
   needs('docker', 'sshd');
   const run = randomUUID().slice(0, 6);
-  const token = { local: `fm-local-${kind}-${run}`, ssh: `fm-ssh-${kind}-${run}`, dead: `fm-dead-${kind}-${run}` };
+  const token = { local: `fm-local-${kind}-${run}`, ssh: `fm-ssh-${kind}-${run}`, dead: `fm-dead-${kind}-${run}`, slow: `fm-slow-${kind}-${run}` };
   let exchangeId: number;
   let fleet: { system: ActorSystem; failures: Error[] };
   let fleetTransport: Transport;
@@ -112,6 +112,7 @@ forEachDatabase('Manager: FleetManager-backed cluster routes over real Docker ho
     const sshHost = { docker_url: sshUrl, ssh_private_key: key, labels: { docker_socket: '/var/run/docker.sock' } };
     await seed('POST', `/clusters/${token.ssh}/hosts`, { name: 'remote', ...sshHost });
     await seed('POST', `/clusters/${token.dead}/hosts`, { name: 'local', docker_url: `unix://${s.dockerSocket}` });
+    await seed('POST', `/clusters/${token.slow}/hosts`, { name: 'local', docker_url: `unix://${s.dockerSocket}` });
     await seed('POST', `/clusters/${token.dead}/hosts`, { name: 'gone', docker_url: 'tcp://127.0.0.1:1' });
     await seed('POST', `/clusters/${token.dead}/hosts`, { name: 'gone-ssh', docker_url: `ssh://${s.ssh.user}@127.0.0.1:${await closedPort()}`, ssh_private_key: key });
     await seed('POST', `/clusters/${token.dead}/hosts`, { name: 'silent', docker_url: `tcp://127.0.0.1:${silent.port}` });
@@ -124,6 +125,8 @@ forEachDatabase('Manager: FleetManager-backed cluster routes over real Docker ho
     await unit(local, token.local, 'done', 0, 'echo finished; exit 0');
     await unit(remote, token.ssh, 'api', 0, SERVE('hello over ssh'));
     await unit(local, token.dead, 'web', 0, SERVE('still here'));
+    // Takes 4 s to stop, longer than the FleetManager's host deadline here (3 s).
+    await unit(local, token.slow, 'web', 0, 'trap "sleep 4; exit 0" TERM; echo up; while true; do sleep 0.2; done');
     await waitFor('the short-lived units to exit', async () => {
       const states = await Promise.all(['crash', 'done'].map((u) => local.call('inspect', (api) => api.getContainer(ids[`${token.local}/${u}@0.service`]!).inspect())));
       return states.every((c) => c.State.Status === 'exited');
@@ -225,12 +228,25 @@ forEachDatabase('Manager: FleetManager-backed cluster routes over real Docker ho
     expect(logs.body).to.equal('hello from web 0\nhello from web 0\n\nwarn hello from web 0\nwarn hello from web 0');
   });
 
-  it('restart by the compatibility GET (operator), over ssh', async () => {
-    expect((await get(`/clusters/${token.ssh}/machines/remote/units/api@0.service/restart`, 'viewer')).status).to.equal(403);
-    const ssh = await get(`/clusters/${token.ssh}/machines/remote/units/api@0.service/restart`, 'operator');
+  it('restart over ssh by POST; a GET restarts nothing and answers 405 naming the POST', async () => {
+    const path = `/clusters/${token.ssh}/machines/remote/units/api@0.service/restart`;
+    const refused = await get(path, 'operator');
+    expect(refused.status).to.equal(405);
+    expect(refused.headers.get('allow')).to.equal('POST');
+    expect(errorOf(refused.body)).to.equal(`GET ${path} is not served: use POST`);
+    expect((await get(`/clusters/${token.ssh}/machines/remote/units/api@0.service/logs`)).body).to.equal('hello over ssh\n\nwarn hello over ssh');
+    const ssh = await h().call('POST', path, as('operator'));
     expect(ssh.status, JSON.stringify(ssh.body)).to.equal(200);
     expect(ssh.body).to.match(/^Restarted api@0.service .* on host remote\n$/);
     expect((await get(`/clusters/${token.ssh}/machines/remote/units/api@0.service/logs`)).body).to.equal('hello over ssh\nhello over ssh\n\nwarn hello over ssh\nwarn hello over ssh');
+  });
+
+  it('restart of a unit that stops slower than the host deadline: restarted on its live host, not reported dead', async function () {
+    this.timeout(30_000);
+    const res = await h().call('POST', `/clusters/${token.slow}/machines/local/units/web@0.service/restart`, as('operator'));
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.match(/^Restarted web@0.service .* on host local\n$/);
+    expect((await get(`/clusters/${token.slow}/machines/local/units/web@0.service/logs`)).body).to.equal('up\nup\n\n');
   });
 
   describe('a cluster with dead hosts (refused tcp, closed ssh port, a host that never answers)', () => {

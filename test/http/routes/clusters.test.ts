@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { clusterPortRoutes } from '../../../http/routes/cluster-ports.js';
 import { clusterRoutes } from '../../../http/routes/clusters.js';
 import { cloudProviderRoutes } from '../../../http/routes/cloud-providers.js';
 import { ClusterHostSchema, EtcdClusterPortSchema, EtcdClusterSchema } from '../../../entities/clusters.js';
@@ -6,7 +7,7 @@ import { MessagingExchangeSchema } from '../../../entities/messaging.js';
 import { forEachDatabase, type ApiHarness, type HarnessDeps } from '../harness.js';
 import type { AnyRoute } from '../../../http/route.js';
 
-const routes = [...clusterRoutes, ...cloudProviderRoutes] as ReadonlyArray<AnyRoute<HarnessDeps>>;
+const routes = [...clusterRoutes, ...clusterPortRoutes, ...cloudProviderRoutes] as ReadonlyArray<AnyRoute<HarnessDeps>>;
 
 type Cluster = { id: number; etcd_token: string; allow_docker_builds: boolean | null; messaging_exchange_id: number | null };
 const errorsOf = (body: unknown) => (body as { errors: Array<{ message: string; field?: string }> }).errors;
@@ -53,6 +54,36 @@ forEachDatabase('Manager: clusters', routes, (h) => {
     const bad = await h().call('GET', '/clusters?allow_docker_builds=yes', { token: h().tokens.viewer });
     expect(bad.status).to.equal(400);
     expect(errorsOf(bad.body).map((e) => e.field)).to.include('query.allow_docker_builds');
+  });
+
+  it('keeps port settings: range 20000-29999 and the hosts\' own bind address unless given; PUT changes them', async () => {
+    const location = await register(h(), { etcd_token: 'settings' });
+    const shown = await h().call('GET', location, { token: h().tokens.viewer });
+    expect(shown.body).to.deep.include({ port_range_start: 20_000, port_range_end: 29_999, bind_address: null });
+    const put = await h().call('PUT', location, { token: h().tokens.admin, body: { port_range_start: 61_000, port_range_end: 65_535, bind_address: '127.0.0.1', name: 'renamed' } });
+    expect(put.status, JSON.stringify(put.body)).to.equal(204);
+    expect(put.headers.get('location')).to.equal(location);
+    const changed = await h().call('GET', location, { token: h().tokens.viewer });
+    expect(changed.body).to.deep.include({ etcd_token: 'settings', name: 'renamed', port_range_start: 61_000, port_range_end: 65_535, bind_address: '127.0.0.1' });
+    expect((await h().call('PUT', location, { token: h().tokens.admin, body: { bind_address: null } })).status).to.equal(204);
+    expect((await h().call('GET', location, { token: h().tokens.viewer })).body).to.deep.include({ bind_address: null, port_range_start: 61_000 });
+    const created = await register(h(), { etcd_token: 'settings-2', port_range_start: 40_000, port_range_end: 40_099, bind_address: '::1' });
+    expect((await h().call('GET', created, { token: h().tokens.viewer })).body).to.deep.include({ port_range_start: 40_000, port_range_end: 40_099, bind_address: '::1' });
+  });
+
+  it('refuses bad port settings naming the field: an empty range, a privileged port, an address that is no IP', async () => {
+    const location = await register(h(), { etcd_token: 'bad-settings', port_range_start: 30_000, port_range_end: 30_010 });
+    const empty = await h().call('PUT', location, { token: h().tokens.admin, body: { port_range_end: 29_000 } });
+    expect(empty.status).to.equal(400);
+    expect(errorsOf(empty.body).map((e) => e.message)).to.include('port_range_end: the range 30000-29000 is empty (port_range_start must not be above port_range_end)');
+    const start = await h().call('PUT', location, { token: h().tokens.admin, body: { port_range_start: 31_000 } });
+    expect(fieldsOf(start.body)).to.deep.equal(['port_range_start']);
+    const bad = await h().call('POST', '/clusters', { token: h().tokens.admin, body: { etcd_token: 'bad-2', port_range_start: 80, port_range_end: 70_000, bind_address: 'localhost' } });
+    expect(bad.status).to.equal(400);
+    expect(fieldsOf(bad.body)).to.deep.equal(['port_range_start', 'port_range_end', 'bind_address']);
+    expect((await h().call('PUT', location, { token: h().tokens.admin, body: { etcd_token: 'renamed' } })).status).to.equal(400);
+    expect((await h().call('PUT', location, { token: h().tokens.operator, body: { name: 'x' } })).status).to.equal(403);
+    expect((await h().call('PUT', '/clusters/no-such', { token: h().tokens.admin, body: { name: 'x' } })).status).to.equal(404);
   });
 
   it('answers 401 without a token and 403 to a viewer or operator mutation', async () => {

@@ -35,7 +35,8 @@ forEachDatabase('Manager: product clusters', routes, (h) => {
     expect(listed.headers.get('x-total-count')).to.equal('2');
     const [first, second] = listed.body as Array<Record<string, unknown>>;
     expect(Object.keys(first!)).to.deep.equal([
-      'id', 'etcd_token', 'name', 'hosting_provider_id', 'allow_docker_builds', 'messaging_exchange_id', 'inserted_at', 'updated_at', 'primary_ind',
+      'id', 'etcd_token', 'name', 'hosting_provider_id', 'allow_docker_builds', 'messaging_exchange_id', 'port_range_start', 'port_range_end', 'bind_address',
+      'inserted_at', 'updated_at', 'primary_ind',
     ]);
     expect(first).to.deep.include({ id: east.id, etcd_token: 'EastToken', name: 'east', allow_docker_builds: true, primary_ind: true });
     expect(second).to.deep.include({ id: west.id, etcd_token: 'west-token', allow_docker_builds: false, primary_ind: null });

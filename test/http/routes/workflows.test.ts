@@ -106,6 +106,36 @@ forEachDatabase('Manager: workflows', workflowRoutes, (h) => {
     }
   });
 
+  it('refuses milestones that cannot run in their order with 400 naming milestones and the reason, on POST and both PUTs', async () => {
+    const op = h().tokens.operator;
+    const refusals: Array<[string[], RegExp]> = [
+      [['config', 'build'], /^milestones: config comes before build: config verifies that the image is already in the registry.* \(got \["config","build"\]\)$/],
+      [['deploy', 'build'], /^milestones: deploy needs a config or build milestone before it, which finds the cluster, the units and the image it deploys/],
+      [['build', 'ship'], /^milestones: unknown milestone "ship" \(known: config, build, deploy, deploy_oa, scheduled\)/],
+    ];
+    for (const [milestones, reason] of refusals) {
+      const res = await h().call('POST', '/workflows', { token: op, body: { deployment_repo: 'acme/order_docker', milestones } });
+      expect([res.status, fields(res)], JSON.stringify(milestones)).to.deep.equal([400, [undefined, 'milestones']]);
+      expect(messages(res)[1]).to.match(reason);
+    }
+    const accepted: Array<[string[], string[]]> = [
+      [['build', 'scheduled', 'deploy'], ['build', 'scheduled', 'deploy']],
+      [['build', 'config', 'deploy_oa'], ['build', 'config', 'deploy_oa']],
+      [['scheduled', 'deploy'], ['config', 'scheduled', 'deploy']],
+    ];
+    for (const [milestones, stored] of accepted) {
+      expect(await show(h(), await create(h(), { deployment_repo: 'acme/order_docker', milestones }))).to.deep.include({ milestones: stored });
+    }
+    const location = await create(h());
+    const id = location.split('/').pop()!;
+    const put = await h().call('PUT', location, { token: op, body: { milestones: ['config', 'build'] } });
+    expect([put.status, fields(put)]).to.deep.equal([400, [undefined, 'milestones']]);
+    const batch = await h().call('PUT', '/workflows', { token: op, body: { workflows: [{ id, current_step: 'build' }, { id: UNKNOWN, milestones: ['deploy_oa', 'config'] }] } });
+    expect([batch.status, fields(batch)]).to.deep.equal([400, [undefined, 'workflows[1].milestones']]);
+    expect(messages(batch)[1]).to.match(/^workflows\[1\]\.milestones: deploy_oa needs a config or build milestone before it/);
+    expect(await show(h(), location)).to.deep.include({ milestones: ['build', 'deploy'], current_step: null });
+  });
+
   it('updates only what PUT names: an absent workflow_completed is no longer reset (reference §10.1 item 5)', async () => {
     const location = await create(h());
     const op = h().tokens.operator;
@@ -115,6 +145,27 @@ forEachDatabase('Manager: workflows', workflowRoutes, (h) => {
     expect(await show(h(), location)).to.deep.include({ workflow_completed: true, workflow_duration: '4 minute(s)', milestones: ['config', 'deploy_oa'], deployment_repo: 'acme/shop_docker' });
     await h().call('PUT', location, { token: op, body: { workflow_completed: null } });
     expect(await show(h(), location)).to.deep.include({ workflow_completed: false });
+  });
+
+  it("takes a worker's save (if_dispatch_id) only while the workflow waits for that dispatch: 409 with the reason otherwise", async () => {
+    const location = await create(h());
+    const op = h().tokens.operator;
+    const orchestration = (dispatchId: string) => ({ run: { milestone: 'build', index: 0, dispatchId, confirmed: true, deadlineAt: null, wakeAt: null }, request: {} });
+    const save = (dispatchId: string, line: string) => h().call('PUT', `${location}?if_dispatch_id=${dispatchId}`, { token: op, body: { event_log: [line] } });
+    expect((await save('d1', 'nothing waits yet')).body).to.deep.include({ errors: [{ message: 'Workflow waits for no dispatch, not for dispatch d1' }] });
+    await h().call('PUT', location, { token: op, body: { current_step: 'build', orchestration: orchestration('d1'), event_log: ['started'] } });
+    expect((await save('d1', 'build running')).status).to.equal(204);
+    expect(await show(h(), location)).to.deep.include({ event_log: ['build running'] });
+    await h().call('PUT', location, { token: op, body: { current_step: 'deploy', orchestration: orchestration('d2'), event_log: ['build running', 'deploying'] } });
+    const stale = await save('d1', 'a re-run of the build');
+    expect([stale.status, messages(stale)]).to.deep.equal([409, ['Workflow waits for dispatch d2, not for dispatch d1']]);
+    await h().call('PUT', location, { token: op, body: { workflow_completed: true, event_log: ['build running', 'deploying', 'completed'] } });
+    const late = await save('d2', 'a deploy report after the end');
+    expect([late.status, messages(late)]).to.deep.equal([409, ['Workflow has already completed: dispatch d2 may not change it']]);
+    expect(await show(h(), location)).to.deep.include({ event_log: ['build running', 'deploying', 'completed'] });
+    expect((await h().call('PUT', `/workflows/${UNKNOWN}?if_dispatch_id=d1`, { token: op, body: { event_log: [] } })).status).to.equal(404);
+    const empty = await h().call('PUT', `${location}?if_dispatch_id=`, { token: op, body: { event_log: [] } });
+    expect([empty.status, messages(empty)[1]]).to.deep.equal([400, 'query.if_dispatch_id: must not be empty']);
   });
 
   it('updates many workflows in one request, each as PUT /workflows/:id, listing the unknown ones', async () => {
@@ -305,10 +356,10 @@ forEachDatabase('Manager: workflows', workflowRoutes, (h) => {
       expect(await drain(h())).to.have.length(1);
     });
 
-    it('answers 503 naming the problem', async () => {
+    it('answers 503 naming the problem, with Retry-After', async () => {
       expect(errorReply(new PublishError({ exchangeId: 1, queue: QUEUE }, 'probe'))?.status).to.equal(503);
       const res = await call(`${await create(h())}/execute`);
-      expect(res.status).to.equal(503);
+      expect([res.status, res.headers.get('retry-after')]).to.deep.equal([503, '5']);
       expect(messages(res)[0]).to.include('publish to queue workflow_orchestration of exchange 1 failed');
     });
   });

@@ -58,6 +58,15 @@ describe('runtime/docker/images: build, tag, push and registry checks on a real 
     expect(tags.tags).to.include('v1');
   });
 
+  it('leaves the excluded paths out of the build context', async () => {
+    const ctx = context(`FROM ${services().baseImage}\nCOPY . /ctx/\nRUN test -e /ctx/kept.txt && test ! -e /ctx/docker.json && echo "context checked"\n`);
+    writeFileSync(join(ctx, 'kept.txt'), 'kept');
+    writeFileSync(join(ctx, 'docker.json'), '{"docker_registry_password": "never sent"}');
+    const lines: string[] = [];
+    await buildImage(host, { contextDir: ctx, exclude: ['docker.json'], tag: remember(`${name}-excluded:x`), onLines: (b) => lines.push(...b) });
+    expect(lines).to.include('context checked');
+  });
+
   it('fails a build whose step fails, with the daemon message and the host', async () => {
     const ctx = context(`FROM ${services().baseImage}\nRUN echo about to fail && exit 3\n`);
     const lines: string[] = [];

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { dockerHost, isDockerHostError, type DockerHost } from '../../../runtime/docker/host.js';
 import {
   containerLogTail,
@@ -15,6 +14,7 @@ import {
   restartContainer,
 } from '../../../runtime/docker/inspect.js';
 import { needs, services } from '../../helpers/services.js';
+import { closedPort } from '../../helpers/ports.js';
 import { rejectionOf, waitFor } from '../../helpers/wait.js';
 
 const frame = (stream: 1 | 2, text: string): Buffer => {
@@ -43,15 +43,6 @@ describe('runtime/docker/inspect: parsing', () => {
   ];
   for (const [output, percent] of df) it(`parseDfCapacity -> ${percent}`, () => expect(parseDfCapacity(output)).to.equal(percent));
 });
-
-/** A free loopback port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const HOSTS = ['unix', 'ssh'] as const;
 

@@ -8,6 +8,8 @@ export interface FixtureRepo {
   readonly bareDir: string;
   /** Writes (or, for `null`, deletes) files on `branch`, commits and pushes; the new commit's sha. */
   commit(files: Readonly<Record<string, string | null>>, message?: string, branch?: string): string;
+  /** A commit on main with main's files and the committer date `date` (ISO 8601); its sha. */
+  commitAt(date: string, message?: string): string;
   tag(name: string, ref?: string): void;
   /** The sha a branch points at in the bare repository. */
   head(branch?: string): string;
@@ -17,12 +19,14 @@ export interface FixtureRepo {
   show(path: string, branch?: string): string;
 }
 
-const git = (cwd: string, ...args: string[]): string =>
+const gitWith = (env: NodeJS.ProcessEnv, cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=Fixture', '-c', 'user.email=fixture@localhost', '-c', 'advice.detachedHead=false', ...args], {
     cwd,
+    env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
+const git = (cwd: string, ...args: string[]): string => gitWith(process.env, cwd, ...args);
 
 /** A bare repository `<root>/<name>.git` whose `main` holds `files`. */
 export function fixtureRepo(root: string, name: string, files: Readonly<Record<string, string>>): FixtureRepo {
@@ -51,6 +55,12 @@ export function fixtureRepo(root: string, name: string, files: Readonly<Record<s
       git(work, 'commit', '--quiet', '--allow-empty', '-m', message);
       git(work, 'push', '--quiet', 'origin', branch);
       return git(work, 'rev-parse', 'HEAD');
+    },
+    commitAt(date, message = 'dated') {
+      const dated = { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
+      const sha = gitWith(dated, bareDir, 'commit-tree', 'main^{tree}', '-p', 'main', '-m', message);
+      git(bareDir, 'update-ref', 'refs/heads/main', sha);
+      return sha;
     },
     tag(tagName, ref = 'main') {
       git(bareDir, 'tag', tagName, ref);

@@ -2,6 +2,7 @@ import { connect, type ChannelModel } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { AmqpTransport, type AmqpTransportOptions } from '../../../runtime/messaging/amqp-transport.js';
 import { planQueueDeclarations } from '../../../runtime/messaging/core/declarations.js';
+import type { MessageProperties } from '../../../runtime/messaging/core/delivery.js';
 import { publishKeyFor, routeFor, type MessagingMetadata } from '../../../runtime/messaging/core/routing.js';
 import { DEAD_LETTER_REASON_HEADER, errorQueueOf, type Destination, type Transport } from '../../../runtime/messaging/transport.js';
 import type { TransportHarness } from '../../contracts/transport.contract.js';
@@ -63,24 +64,25 @@ export async function amqpHarness(
       const transport = new AmqpTransport({ metadata, exchangeId, brokerId: 1, log: log.child({ exchangeId }), ...(maxInFlight ? { maxInFlight } : {}), ...extra });
       return record(transport);
     },
-    async publishRaw(to: Destination, bytes: Buffer) {
+    publisherUser: decodeURIComponent(new URL(amqpUrl).username),
+    async publishRaw(to: Destination, bytes: Buffer, properties = {}) {
       queues.add(to.queue);
       const route = routeFor(metadata.exchanges, to.exchangeId);
       const plan = planQueueDeclarations(route, to.queue, errorQueueOf(to.queue));
       await channel.assertExchange(plan.exchange.name, 'topic', { durable: true });
       await channel.assertQueue(plan.queue.name, { durable: true, arguments: plan.queue.arguments });
       await channel.bindQueue(plan.queue.name, plan.exchange.name, plan.binding.key);
-      channel.publish(route.rootExchangeName, publishKeyFor(route.routingKey, to.queue), bytes, { persistent: true });
+      channel.publish(route.rootExchangeName, publishKeyFor(route.routingKey, to.queue), bytes, { persistent: true, ...properties });
     },
     async takeDeadLetters(to: Destination) {
       queues.add(to.queue);
       await channel.assertQueue(errorQueueOf(to.queue), { durable: true });
-      const letters: Array<{ body: Buffer; reason: string | undefined }> = [];
+      const letters: Array<{ body: Buffer; reason: string | undefined; properties: MessageProperties }> = [];
       for (;;) {
         const msg = await channel.get(errorQueueOf(to.queue), { noAck: true });
         if (msg === false) break;
         const reason: unknown = msg.properties.headers?.[DEAD_LETTER_REASON_HEADER];
-        letters.push({ body: msg.content, reason: typeof reason === 'string' ? reason : undefined });
+        letters.push({ body: msg.content, reason: typeof reason === 'string' ? reason : undefined, properties: msg.properties });
       }
       return letters;
     },

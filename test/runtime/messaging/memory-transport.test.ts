@@ -27,7 +27,8 @@ async function makeHarness(): Promise<TransportHarness> {
   return {
     exchanges: EXCHANGES,
     make: async ({ exchangeId, maxInFlight }) => broker.transport({ exchangeId, log, ...(maxInFlight === undefined ? {} : { maxInFlight }) }),
-    publishRaw: async (to, bytes) => broker.publishRaw(to, bytes),
+    publishRaw: async (to, bytes, properties) => broker.publishRaw(to, bytes, properties),
+    publisherUser: 'memory',
     takeDeadLetters: async (to) => broker.takeDeadLetters(to),
     warnings: lines,
     cleanup: async () => undefined,

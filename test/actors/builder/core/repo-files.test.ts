@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DockerJson, EtcdJson, FleetJson, parseOptionalFile, parseRepoFile, SourceJson, UnitsJson } from '../../../../actors/builder/core/repo-files.js';
-import { changedRenders, renderTemplates } from '../../../../actors/builder/core/templates.js';
+import { isTemplateCommitOf, renderTemplates, templateCommitMessage, templateVarsOf } from '../../../../actors/builder/core/templates.js';
 
 describe('Builder core: deployment repo files', () => {
   it('reads each file, or says what is wrong with it, field by field', () => {
@@ -34,13 +34,23 @@ describe('Builder core: deployment repo files', () => {
     expect(renderTemplates([{ path: 'a.eex', text: 'one\ntwo <%= nope %>' }], vars)).to.deep.equal({ ok: false, reason: 'a.eex line 2: nope is not defined' });
   });
 
-  it('finds the rendered files that differ from the checkout', () => {
-    const current: Record<string, string> = { Dockerfile: 'same', 'units.json': 'old' };
-    const rendered = [
-      { path: 'Dockerfile', content: 'same' },
-      { path: 'units.json', content: 'new' },
-      { path: 'install.sh', content: 'x' },
+  it("takes the variables from the workflow's inputs, never from the clock", () => {
+    const committedAt = new Date('2020-02-03T04:05:06Z');
+    const cases: Array<[string, Parameters<typeof templateVarsOf>, ReturnType<typeof templateVarsOf>]> = [
+      ['the source commit time wins', [{ sha: 'abc', committedAt }, '2026-01-01T00:00:00Z'], { commit_hash: 'abc', timestamp: 'Mon, 03 Feb 2020 04:05:06 GMT' }],
+      ['no source repo: the workflow start', [{ sha: 'v1', committedAt: undefined }, '2026-01-01T10:00:00.000Z'], { commit_hash: 'v1', timestamp: 'Thu, 01 Jan 2026 10:00:00 GMT' }],
+      ['neither: no timestamp', [{ sha: 'v1', committedAt: undefined }, null], { commit_hash: 'v1' }],
+      ['an unreadable start: no timestamp', [{ sha: 'v1', committedAt: undefined }, 'soon'], { commit_hash: 'v1' }],
     ];
-    expect(changedRenders(rendered, (p) => current[p]).map((f) => f.path)).to.deep.equal(['units.json', 'install.sh']);
+    for (const [title, args, vars] of cases) expect(templateVarsOf(...args), title).to.deep.equal(vars);
+    expect(renderTemplates([{ path: 'Dockerfile.eex', text: 'LABEL t=<%= timestamp %>\n' }], { commit_hash: 'v1' })).to.deep.equal({ ok: false, reason: 'Dockerfile.eex line 1: timestamp is not defined' });
+  });
+
+  it("commits a render with the original's subject and the workflow as a trailer", () => {
+    const message = templateCommitMessage('abc', 'w-1');
+    expect(message).to.equal('Deployment for commit abc\n\nOpenAperture-Workflow: w-1');
+    expect(isTemplateCommitOf(message, 'w-1')).to.equal(true);
+    expect(isTemplateCommitOf(message, 'w-2')).to.equal(false);
+    expect(isTemplateCommitOf('Deployment for commit abc', 'w-1')).to.equal(false);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { planDeployment, type DeployInput, type HostedContainer, type Step } from '../../../../actors/deployer/core/plan.js';
-import { allocatePort, heldPorts, portsOfLabels } from '../../../../actors/deployer/core/ports.js';
+import { busyPortsOf, portsOfLabels, publishPorts } from '../../../../actors/deployer/core/ports.js';
 import { LABELS } from '../../../../actors/deployer/messages.js';
 import { DeployableUnit } from '../../../../actors/orchestrator/messages.js';
 
@@ -31,7 +31,7 @@ const plan = (over: Partial<DeployInput>) => {
   if (!r.ok) throw new Error(r.reason);
   return r.plan;
 };
-const brief = (s: Step) => (s.kind === 'start' ? `start ${s.instance}@${s.host}:${s.ports['8080']}${s.replaces ? ` replaces ${s.replaces.id}` : ''}` : `remove ${s.container.id} (${s.why})`);
+const brief = (s: Step) => (s.kind === 'start' ? `start ${s.instance}@${s.host}${s.replaces ? ` replaces ${s.replaces.id}` : ''}` : `remove ${s.container.id} (${s.why})`);
 
 describe('deployer core: the deploy plan', () => {
   const refusals: Array<[string, Partial<DeployInput>, string]> = [
@@ -48,31 +48,31 @@ describe('deployer core: the deploy plan', () => {
   }
 
   const cases: Array<[string, Partial<DeployInput>, string[], number]> = [
-    ['one per host by default, spread, lowest ports', {}, ['start 0@h1:45000', 'start 1@h2:45001', 'start 2@h3:45002'], 0],
-    ['fleet instance_cnt', { fleetInstanceCount: 2 }, ['start 0@h1:45000', 'start 1@h2:45001'], 0],
-    ['the unit count wins over fleet.json', { fleetInstanceCount: 2, units: [unit({ instances: 4 })] }, ['start 0@h1:45000', 'start 1@h2:45001', 'start 2@h3:45002', 'start 3@h1:45003'], 0],
+    ['one per host by default, spread', {}, ['start 0@h1', 'start 1@h2', 'start 2@h3'], 0],
+    ['fleet instance_cnt', { fleetInstanceCount: 2 }, ['start 0@h1', 'start 1@h2'], 0],
+    ['the unit count wins over fleet.json', { fleetInstanceCount: 2, units: [unit({ instances: 4 })] }, ['start 0@h1', 'start 1@h2', 'start 2@h3', 'start 3@h1'], 0],
     ['same commit: nothing', { existing: [running('h1', 0, 45000), running('h2', 1, 45001), running('h3', 2, 45002)] }, [], 3],
     [
-      'new commit: fresh ports, same hosts, old replaced after',
+      'new commit: same hosts, old replaced after',
       { commit: 'ffff', defaultImage: 'reg/web:ffff', existing: [running('h1', 0, 45000, 'old'), running('h2', 1, 45001, 'old')] },
-      ['start 0@h1:45002 replaces h1-0-old', 'start 1@h2:45003 replaces h2-1-old', 'start 2@h3:45004'],
+      ['start 0@h1 replaces h1-0-old', 'start 1@h2 replaces h2-1-old', 'start 2@h3'],
       0,
     ],
-    ['an exited instance on the commit is replaced', { existing: [running('h2', 0, 45000, 'abcdef1234', 'exited')] }, ['start 0@h2:45001 replaces h2-0-abcdef1234', 'start 1@h1:45002', 'start 2@h3:45003'], 0],
+    ['an exited instance on the commit is replaced', { existing: [running('h2', 0, 45000, 'abcdef1234', 'exited')] }, ['start 0@h2 replaces h2-0-abcdef1234', 'start 1@h1', 'start 2@h3'], 0],
     [
-      'scale down: surplus removed after, their ports free for the next deploy',
+      'scale down: surplus removed after',
       { units: [unit({ instances: 1 })], existing: [running('h1', 0, 45000), running('h2', 1, 45001), running('h3', 2, 45002)] },
       ['remove h2-1-abcdef1234 (surplus)', 'remove h3-2-abcdef1234 (surplus)'],
       1,
     ],
-    ['scale up re-uses the lowest free ports', { existing: [running('h2', 0, 45003)] }, ['start 1@h1:45000', 'start 2@h3:45001'], 1],
+    ['scale up starts the missing instances', { existing: [running('h2', 0, 45003)] }, ['start 1@h1', 'start 2@h3'], 1],
     [
       'a leftover second container of an instance is removed',
       { existing: [running('h1', 0, 45000), running('h1', 0, 45007, 'abcdef1234', 'exited', 'stale'), running('h2', 1, 45001), running('h3', 2, 45002)] },
       ['remove stale (duplicate)'],
       3,
     ],
-    ['a host gone from the cluster: its instance moves to the least loaded host', { hosts: ['h1', 'h3'], existing: [running('h2', 0, 45000)] }, ['start 0@h1:45001', 'start 1@h3:45002'], 0],
+    ['a host gone from the cluster: its instance moves to the least loaded host', { hosts: ['h1', 'h3'], existing: [running('h2', 0, 45000)] }, ['start 0@h1', 'start 1@h3'], 0],
   ];
   for (const [what, over, steps, unchanged] of cases) {
     it(what, () => {
@@ -82,7 +82,7 @@ describe('deployer core: the deploy plan', () => {
     });
   }
 
-  it('builds the container spec: name, labels, env (product environment over the unit file), ports, restart policy, command', () => {
+  it('builds the container spec: name, labels, env (product environment over the unit file), restart policy, command; ports come at start', () => {
     const p = plan({ product: 'shop', environment: { GREETING: 'env', EXTRA: 'x' }, units: [unit({ environment: { GREETING: 'unit', A: '1' }, command: ['run'] })], hosts: ['h1'] });
     const step = p.steps[0]!;
     if (step.kind !== 'start') throw new Error('expected a start');
@@ -97,21 +97,43 @@ describe('deployer core: the deploy plan', () => {
         [LABELS.instance]: '0',
         [LABELS.commit]: 'abcdef1234',
         [LABELS.workflow]: 'wf',
-        [LABELS.ports]: '{"8080":45000}',
       },
-      env: { GREETING: 'env', A: '1', EXTRA: 'x', OA_HOST_PORT_8080: '45000', OA_UNIT: 'web@0.service', OA_COMMIT: 'abcdef1234' },
-      ports: [{ container: 8080, host: 45000 }],
+      env: { GREETING: 'env', A: '1', EXTRA: 'x', OA_UNIT: 'web@0.service', OA_COMMIT: 'abcdef1234' },
+      ports: [],
       restartPolicy: 'unless-stopped',
       command: ['run'],
     });
+    expect(step.containerPorts).to.deep.equal([8080]);
   });
 });
 
 describe('deployer core: cluster ports', () => {
-  it('takes the lowest free port from 45000 and reads what labels hold', () => {
-    const held = heldPorts([{ [LABELS.ports]: '{"80":45000,"81":45002}' }, { [LABELS.ports]: 'not json' }, {}]);
-    expect([allocatePort(held), allocatePort(held), allocatePort(held)]).to.deep.equal([45001, 45003, 45004]);
-    expect(portsOfLabels({ [LABELS.ports]: '{"80":"x","81":45009}' })).to.deep.equal({ 81: 45009 });
+  const spec = { name: 'web-0-abc-n0', image: 'i', labels: { [LABELS.unit]: 'web' }, env: { A: '1' }, ports: [], restartPolicy: 'no' as const };
+
+  it('publishes the allocated host ports on the bind address, in the label and the environment', () => {
+    expect(publishPorts(spec, { 8080: 20_001, 9090: 20_002 }, '127.0.0.1')).to.deep.equal({
+      ...spec,
+      labels: { [LABELS.unit]: 'web', [LABELS.ports]: '{"8080":20001,"9090":20002}' },
+      env: { A: '1', OA_HOST_PORT_8080: '20001', OA_HOST_PORT_9090: '20002' },
+      ports: [{ container: 8080, host: 20_001, hostIp: '127.0.0.1' }, { container: 9090, host: 20_002, hostIp: '127.0.0.1' }],
+    });
+    expect(publishPorts(spec, { 8080: 20_001 }, null).ports).to.deep.equal([{ container: 8080, host: 20_001 }]);
+  });
+
+  const refusals: Array<[string, number[], number[] | undefined]> = [
+    ['Bind for 0.0.0.0:20002 failed: port is already allocated', [20_001, 20_002], [20_002]],
+    ['Error starting userland proxy: listen tcp4 127.0.0.1:20001: bind: address already in use', [20_001, 20_002], [20_001]],
+    ['listen tcp6 [::]:20003: bind: address already in use', [20_003], [20_003]],
+    ['address already in use', [20_001, 20_002], [20_001, 20_002]],
+    ['no such image', [20_001], undefined],
+  ];
+  for (const [message, tried, busy] of refusals) {
+    it(`reads which port Docker found busy: ${message}`, () => expect(busyPortsOf(message, tried)).to.deep.equal(busy));
+  }
+
+  it('reads the ports a container label holds', () => {
+    expect(portsOfLabels({ [LABELS.ports]: '{"80":"x","81":20009}' })).to.deep.equal({ 81: 20009 });
     expect(portsOfLabels({ [LABELS.ports]: '[1]' })).to.deep.equal({});
+    expect(portsOfLabels({ [LABELS.ports]: 'not json' })).to.deep.equal({});
   });
 });

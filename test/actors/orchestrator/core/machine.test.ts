@@ -206,6 +206,14 @@ describe('orchestrator state machine (reference §5.3-§5.4)', () => {
       const email = t.effects.find((e) => e.type === 'email') as Extract<Effect, { type: 'email' }>;
       expect(email.email.prefix).to.equal(`FAILED - [OA][${ID}][acme/shop_docker]`);
     });
+    it('writes the cancel line again when a save of its own took the Manager’s out, and loses none of its lines', () => {
+      const s = afterBuild();
+      const managerLogWithoutCancel = (s.request.event_log ?? []).slice(0, -1);
+      const t = advance(s, { type: 'cancel', reason: 'cancelled by bob', eventLog: managerLogWithoutCancel }, T0 + 5_000);
+      const log = saved(t).event_log;
+      expect(log.slice(0, s.request.event_log!.length)).to.deep.equal(s.request.event_log);
+      expect(log.filter((l) => l.endsWith('Workflow has been cancelled.  Reason:  cancelled by bob'))).to.have.length(1);
+    });
   });
 
   describe('scheduled (reference §5.4, §10.1 item 9)', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  type Envelope,
+  Envelope,
   amqpPropertiesFor,
   decodeEnvelope,
   encodeEnvelope,
@@ -48,6 +48,11 @@ describe('encodeEnvelope / decodeEnvelope round trip', () => {
       expect(decodeEnvelope(bytes)).to.deep.equal({ ok: true, envelope: env });
     });
   }
+
+  it('reads a body that starts with a UTF-8 byte-order mark', () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json(valid)]);
+    expect(decodeEnvelope(bytes)).to.deep.equal({ ok: true, envelope: valid });
+  });
 
   it('drops unknown top-level keys instead of rejecting them (rolling upgrades)', () => {
     const decoded = decodeEnvelope(json({ ...valid, trace_id: 't-1' }));
@@ -109,6 +114,35 @@ describe('decodeEnvelope rejects with a readable reason', () => {
   });
 });
 
+describe('decodeEnvelope and encodeEnvelope accept exactly what the schema accepts', () => {
+  const fields: Record<string, unknown[]> = {
+    id: ['e-1', '', 7, null, undefined],
+    type: ['build.requested', '', 3, undefined],
+    sent_at: [0, NOW, -1, 1.5, 2 ** 53, '1', null, undefined],
+    correlation_id: ['c-1', '', null, 4, undefined],
+    reply_to: ['replies', '', {}, undefined],
+    payload: [{ n: 1 }, null, 0, '', [], undefined],
+  };
+  const variants: Array<Record<string, unknown>> = [];
+  for (const [field, values] of Object.entries(fields)) {
+    for (const value of values) variants.push({ ...valid, [field]: value });
+  }
+  for (const variant of variants) {
+    const title = JSON.stringify(variant, (_k, v: unknown) => (v === undefined ? '<absent>' : v));
+    it(title, () => {
+      // Received: the schema judges what the bytes carry (JSON drops a key whose value is undefined).
+      const sent: unknown = JSON.parse(JSON.stringify(variant));
+      const decoded = decodeEnvelope(json(variant));
+      expect(decoded.ok, decoded.ok ? 'accepted' : decoded.reason).to.equal(Envelope.safeParse(sent).success);
+      // Sent: the schema judges the object itself.
+      const schema = Envelope.safeParse(variant);
+      const encode = () => encodeEnvelope(variant as unknown as Envelope);
+      if (schema.success) expect(JSON.parse(encode().toString('utf8'))).to.deep.equal(JSON.parse(JSON.stringify(schema.data)));
+      else expect(encode).to.throw(TypeError, 'cannot encode envelope: ');
+    });
+  }
+});
+
 describe('amqpPropertiesFor', () => {
   it('is persistent JSON with the ids mirrored, and a timestamp in seconds', () => {
     const env = { ...valid, correlation_id: 'c-1', reply_to: 'replies' };
@@ -124,9 +158,16 @@ describe('amqpPropertiesFor', () => {
     });
   });
 
-  it('leaves correlationId and replyTo out when the envelope has none', () => {
+  it('leaves correlationId, replyTo and mandatory out when the envelope and the caller have none', () => {
     const props = amqpPropertiesFor(valid);
     expect(props).not.to.have.property('correlationId');
     expect(props).not.to.have.property('replyTo');
+    expect(props).not.to.have.property('mandatory');
+  });
+
+  it('is transient or mandatory when the caller says so', () => {
+    expect(amqpPropertiesFor(valid, { persistent: false })).to.include({ persistent: false, messageId: 'e-1' });
+    expect(amqpPropertiesFor(valid, { mandatory: true })).to.include({ persistent: true, mandatory: true });
+    expect(amqpPropertiesFor(valid, { mandatory: false })).to.include({ mandatory: false });
   });
 });

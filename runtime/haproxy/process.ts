@@ -1,0 +1,221 @@
+/**
+ * One HAProxy in master-worker mode, a child of this process: started on a routing model, moved to the next model
+ * through the Runtime API or a hitless reload, and watched, so that a supervisor learns when it dies.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { planChange, type Change } from './core/change.js';
+import { renderConfig } from './core/config.js';
+import type { RoutingModel } from './core/model.js';
+import type { ProxySettings } from './core/settings.js';
+import { Lane } from '../core/lane.js';
+import { sleep } from '../core/promises.js';
+import type { ProcessList } from './core/answers.js';
+import { fetchProcessList, RuntimeApi } from './runtime-api.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface HaproxyOptions {
+  /** The haproxy executable (Debian: /usr/sbin/haproxy), 2.6 or later. */
+  readonly binary: string;
+  /** A directory this process owns: the config and the master socket live there. */
+  readonly dir: string;
+  readonly settings: ProxySettings;
+  /** How long a start or a reload may take until the new worker answers; default 10 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** How the master process ended; `requested` is true when `stop()` ended it. */
+export interface ProxyExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly requested: boolean;
+}
+
+/** HAProxy refused a config, did not come up, or did not take a reload; `output` is what it printed last. */
+export class HaproxyError extends Error {
+  override readonly name = 'HaproxyError';
+  constructor(
+    message: string,
+    readonly output: string,
+    readonly retryable: boolean,
+  ) {
+    super(output === '' ? message : `${message}\n${output}`);
+  }
+}
+
+const OUTPUT_LINES = 40;
+const POLL_MS = 25;
+
+export class HaproxyProcess {
+  readonly api: RuntimeApi;
+  /** Settles once, when the master exits (its workers go with it). */
+  readonly exited: Promise<ProxyExit>;
+  private readonly output: string[] = [];
+  private stopRequested = false;
+  private exit: ProxyExit | undefined;
+  private readonly changes = new Lane();
+  // undefined after a change failed part-way: what the proxy runs is then unknown, and the next change reloads.
+  private current: RoutingModel | undefined;
+
+  private constructor(
+    private readonly opts: HaproxyOptions,
+    private readonly child: ChildProcess,
+    model: RoutingModel,
+  ) {
+    this.api = new RuntimeApi(opts.settings.statsSocket);
+    this.current = model;
+    const keep = (chunk: Buffer): void => {
+      this.output.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      this.output.splice(0, Math.max(0, this.output.length - OUTPUT_LINES));
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    // After the spawn, an error can only be a signal that could not be sent; `exited` still tells the end.
+    child.on('error', (err) => keep(Buffer.from(`(node) ${err.message}`)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal, requested: this.stopRequested };
+        resolve(this.exit);
+      }),
+    );
+  }
+
+  /** Writes the model's config, checks it, starts the master and resolves once a worker answers the Runtime API. */
+  static async start(opts: HaproxyOptions, model: RoutingModel): Promise<HaproxyProcess> {
+    await writeCheckedConfig(opts, renderConfig(model, opts.settings));
+    const child = spawn(opts.binary, ['-W', '-S', masterSocketOf(opts), '-f', configFileOf(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proxy = new HaproxyProcess(opts, child, model);
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (err) => reject(new HaproxyError(`cannot start ${opts.binary}: ${err.message}`, '', false)));
+    });
+    try {
+      await proxy.untilWorkerAnswers((pid) => pid > 0, 'the first worker');
+    } catch (err) {
+      await proxy.stop();
+      throw err;
+    }
+    return proxy;
+  }
+
+  /** The master's pid. */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** The model the proxy runs, or undefined when a failed change left that unknown. */
+  get model(): RoutingModel | undefined {
+    return this.current;
+  }
+
+  /** The master's process list: its reload count and workers. */
+  processList(): Promise<ProcessList> {
+    return fetchProcessList(masterSocketOf(this.opts));
+  }
+
+  /** What HAProxy printed last (alerts and warnings). */
+  get lastOutput(): string {
+    return this.output.join('\n');
+  }
+
+  /**
+   * Moves the proxy to `next`: Runtime API commands when they can, else a reload. Changes run one at a time. A
+   * command refused part-way throws, and the next change reloads from its whole model.
+   */
+  async apply(next: RoutingModel): Promise<Change> {
+    return this.changes.run(async () => {
+      const change: Change =
+        this.current === undefined
+          ? { kind: 'reload', reasons: ['an earlier change failed part-way'] }
+          : planChange(this.current, next, this.opts.settings);
+      this.current = undefined;
+      if (change.kind === 'reload') await this.reloadWith(next);
+      else for (const command of change.commands) await this.api.execute(command);
+      this.current = next;
+      return change;
+    });
+  }
+
+  /** Reloads on `next` even when the Runtime API could do the change (e.g. to start from a known state). */
+  async reload(next: RoutingModel): Promise<void> {
+    return this.changes.run(async () => {
+      this.current = undefined;
+      await this.reloadWith(next);
+      this.current = next;
+    });
+  }
+
+  /** Stops the master and its workers (SIGTERM, then SIGKILL after `timeoutMs`); resolves when it has exited. */
+  async stop(timeoutMs = 5_000): Promise<ProxyExit> {
+    if (this.exit !== undefined) return this.exit;
+    this.stopRequested = true;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  /** Config first (checked, then moved into place), then SIGUSR2 to the master; done when a new worker answers. */
+  private async reloadWith(next: RoutingModel): Promise<void> {
+    await writeCheckedConfig(this.opts, renderConfig(next, this.opts.settings));
+    const before = await this.processList();
+    this.child.kill('SIGUSR2');
+    const workerPid = await this.untilReloaded(before.reloads, before.failedReloads, new Set(before.workers));
+    await this.untilWorkerAnswers((pid) => pid === workerPid, `the new worker ${workerPid}`);
+  }
+
+  private async untilReloaded(reloads: number, failedReloads: number, oldWorkers: ReadonlySet<number>): Promise<number> {
+    return this.poll('the master to start a new worker', async () => {
+      const list = await this.processList();
+      if (list.failedReloads > failedReloads) throw new HaproxyError('haproxy could not load the new config', this.lastOutput, true);
+      return list.reloads > reloads ? list.workers.find((pid) => !oldWorkers.has(pid)) : undefined;
+    });
+  }
+
+  private untilWorkerAnswers(isExpected: (pid: number) => boolean, what: string): Promise<number> {
+    return this.poll(`${what} to answer on ${this.api.socketPath}`, async () => {
+      const pid = await this.api.workerPid();
+      return isExpected(pid) ? pid : undefined;
+    });
+  }
+
+  /** Polls until `probe` gives a value; a probe's HaproxyError ends the wait, other errors (socket not up yet) do not. */
+  private async poll<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    const timeoutMs = this.opts.readyTimeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      if (this.exit !== undefined) throw new HaproxyError(`haproxy exited (${this.exit.signal ?? `code ${this.exit.code}`}) while waiting for ${what}`, this.lastOutput, true);
+      try {
+        const value = await probe();
+        if (value !== undefined) return value;
+      } catch (err) {
+        if (err instanceof HaproxyError) throw err;
+        last = err instanceof Error ? ` (last: ${err.message})` : '';
+      }
+      if (Date.now() > deadline) throw new HaproxyError(`timed out after ${timeoutMs} ms waiting for ${what}${last}`, this.lastOutput, true);
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+const configFileOf = (opts: HaproxyOptions): string => join(opts.dir, 'haproxy.cfg');
+const masterSocketOf = (opts: HaproxyOptions): string => join(opts.dir, 'master.sock');
+
+/** Writes the config beside the live one, has haproxy check it (`-c`), then moves it into place. */
+async function writeCheckedConfig(opts: HaproxyOptions, config: string): Promise<void> {
+  const next = `${configFileOf(opts)}.next`;
+  await writeFile(next, config, { mode: 0o600 });
+  try {
+    await execFileAsync(opts.binary, ['-c', '-q', '-f', next]);
+  } catch (err) {
+    const { stdout = '', stderr = '', message, code } = err as { stdout?: string; stderr?: string; message: string; code?: unknown };
+    if (code === 'ENOENT') throw new HaproxyError(`cannot run ${opts.binary}: no such file`, '', false);
+    throw new HaproxyError(`haproxy refused the config ${next}: ${message.split('\n')[0] ?? ''}`, `${stdout}${stderr}`.trim(), false);
+  }
+  await rename(next, configFileOf(opts));
+}
