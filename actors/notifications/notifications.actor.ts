@@ -19,7 +19,9 @@ export interface NotificationsProtocol {
  * The Notifications component (reference §1.12, §9): chat and e-mail. Deliberate change: a failed delivery is retried
  * with backoff and then dead-lettered to `<queue>_error` with the reason; the original only logged it and acked.
  * Each message id is sent once by a process (issue 14): a copy redelivered after a lost acknowledgement, or published
- * again after a lost confirm (a broker failing over), is acked unsent for a day; a restart of the process forgets.
+ * again after a lost confirm (a broker failing over), is acked unsent for a day; a restart of the process forgets, and
+ * a copy it sends again carries the same Message-ID (core/message-id.ts), so a mail store that collapses duplicates
+ * shows one.
  */
 export default defineActor<NotificationsProtocol, NotificationsArgs>(import.meta.url, (ctx) => {
   const { args } = ctx;
@@ -38,7 +40,7 @@ export default defineActor<NotificationsProtocol, NotificationsArgs>(import.meta
   return {
     handlers: {
       chat: (d) => once(NOTIFICATIONS_CHAT_QUEUE, d, (log) => sendChat(d.payload, { chat, settings: args.chat, policy: args.retry, log })),
-      email: (d) => once(NOTIFICATIONS_EMAIL_QUEUE, d, (log) => sendEmail(d.payload, { mailer, policy: args.retry, log })),
+      email: (d) => once(NOTIFICATIONS_EMAIL_QUEUE, d, (log) => sendEmail(d, { mailer, policy: args.retry, log })),
     },
     stop: () => mailer?.close(),
   };

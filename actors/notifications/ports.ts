@@ -11,6 +11,8 @@ export interface OutgoingMail {
   readonly to: readonly string[];
   readonly subject: string;
   readonly text: string;
+  /** The Message-ID header, `<...@...>`: the same for every copy of one message (core/message-id.ts). */
+  readonly messageId: string;
 }
 
 /** Sends one e-mail; resolves with the recipients the server refused while accepting others. */

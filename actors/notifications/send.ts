@@ -1,6 +1,7 @@
 import type { ChatSettings } from './config.js';
 import { noRecipientReason, partitionAddresses } from './core/addresses.js';
 import { chatText } from './core/chat-payload.js';
+import { messageIdHeader } from './core/message-id.js';
 import { deliveryOutcome } from './core/outcome.js';
 import type { RetryPolicy } from './core/retry.js';
 import { roomsFor } from './core/rooms.js';
@@ -39,16 +40,18 @@ export async function sendChat(request: ChatRequested, deps: SendDeps & { readon
 }
 
 /**
- * A `notifications_email` message: subject = prefix, plain-text body = message (reference §9.1). Addresses the
- * pattern refuses, or the server refuses while taking others, are logged; with none left, the message dead-letters.
+ * A `notifications_email` message: subject = prefix, plain-text body = message (reference §9.1), Message-ID made from
+ * the message's id. Addresses the pattern refuses, or the server refuses while taking others, are logged; with none
+ * left, the message dead-letters.
  */
-export async function sendEmail(request: EmailRequested, deps: SendDeps & { readonly mailer: Mailer | null }): Promise<Outcome> {
+export async function sendEmail(message: { readonly id: string; readonly payload: EmailRequested }, deps: SendDeps & { readonly mailer: Mailer | null }): Promise<Outcome> {
+  const request = message.payload;
   const recipients = partitionAddresses(request.notifications.email_addresses);
   if (recipients.invalid.length > 0) deps.log.warn({ invalid: recipients.invalid, subject: request.prefix }, 'e-mail addresses refused: not sent to them');
   if (recipients.valid.length === 0) return { type: 'dead-letter', reason: noRecipientReason(recipients) };
   const { mailer } = deps;
   if (mailer === null) return { type: 'dead-letter', reason: `e-mail is not configured (SMTP_URI is not set): not sent to ${recipients.valid.join(', ')}` };
-  const mail = { to: recipients.valid, subject: request.prefix, text: request.message };
+  const mail = { to: recipients.valid, subject: request.prefix, text: request.message, messageId: messageIdHeader(message.id) };
   const send = async () => {
     const { rejected } = await mailer.send(mail);
     if (rejected.length > 0) deps.log.warn({ rejected, subject: mail.subject }, 'the SMTP server refused some recipients: not sent to them');

@@ -25,7 +25,7 @@ export function smtpMailer(settings: SmtpSettings, opts: { readonly timeoutMs: n
     label,
     async send(mail) {
       try {
-        const info = await transport.sendMail({ from: settings.from, to: [...mail.to], subject: mail.subject, text: mail.text });
+        const info = await transport.sendMail({ from: settings.from, to: [...mail.to], subject: mail.subject, text: mail.text, messageId: mail.messageId });
         return { rejected: info.rejected.map((r) => (typeof r === 'string' ? r : r.address)) };
       } catch (err) {
         throw new DeliveryFailed(smtpFailure(smtpFactsOf(err)), { cause: err });

@@ -48,7 +48,7 @@ const FINAL_LINE = / (Workflow completed in|Workflow has failed in) /;
 const unprefixed = (line: string): string => line.replace(/^\[OA\]\[[^\]]*\]\[[^\]]*\] /, '');
 export const succeeded = (w: Workflow | undefined): boolean => w?.workflow_completed === true && w.workflow_error === false;
 
-/** Every workflow ends exactly once: completed (or failed), one final line in its event log, at most one e-mail. */
+/** Every workflow ends exactly once: completed (or failed), one final line in its event log, at most one e-mail (one Message-ID). */
 function endsOnce(world: World, r: TrialRecord): Verdict {
   const w = r.final;
   if (w === undefined || w.workflow_completed !== true) return broken(`not ended (current_step ${w?.current_step ?? 'unknown'})`);
@@ -57,10 +57,14 @@ function endsOnce(world: World, r: TrialRecord): Verdict {
     const tail = (w.event_log ?? []).slice(-3).map((l) => JSON.stringify(unprefixed(l).slice(0, 100)));
     return broken(`${finals.length} final lines in the event log of an ended workflow: ${finals.map((l) => JSON.stringify(unprefixed(l))).join(', ') || '(none)'}; it ends ${tail.join(', ')}`);
   }
-  const mails = world.smtp.mails.filter((m) => m.text.includes(r.workflowId)).length;
+  // Copies of one e-mail share its Message-ID (a sender killed between the server's taking the mail and its ack
+  // cannot know it was sent, RFC 1047): one e-mail is one Message-ID, however many copies reached the server.
+  const copies = world.smtp.mails.filter((m) => m.text.includes(r.workflowId));
+  const mails = new Set(copies.map((m) => m.messageId || `(none: copy ${copies.indexOf(m)})`)).size;
+  const extra = copies.length > mails ? ` (${copies.length} copies with one Message-ID)` : '';
   // The completion e-mail needs the source repo's settings, which only a Builder's report brings.
-  if (mails > 1 || (succeeded(w) && mails !== 1)) return broken(`${mails} completion e-mails (one final transition sends one)`);
-  return held(`${w.workflow_error ? 'failed' : 'completed'}, 1 final line, ${mails} e-mail`);
+  if (mails > 1 || (succeeded(w) && mails !== 1)) return broken(`${mails} completion e-mails (one final transition sends one): Message-IDs ${[...new Set(copies.map((m) => m.messageId))].join(', ')}`);
+  return held(`${w.workflow_error ? 'failed' : 'completed'}, 1 final line, ${mails} e-mail${extra}`);
 }
 
 /**

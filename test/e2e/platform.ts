@@ -105,6 +105,8 @@ export function exampleRepos(emailTo: string): { dir: string; deployment: string
 export interface Mail {
   readonly from: string;
   readonly to: readonly string[];
+  /** The Message-ID header ('' when there is none). */
+  readonly messageId: string;
   readonly text: string;
 }
 
@@ -120,7 +122,8 @@ export async function smtpSink(): Promise<{ port: number; mails: Mail[]; close()
       stream.on('end', () => {
         // Unfolded headers and quoted-printable soft breaks undone, so a test can match what a reader sees.
         const readable = text.replace(/\r?\n[ \t]+/g, ' ').replace(/=\r?\n/g, '');
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), text: readable });
+        const messageId = /^Message-ID: *(.*)$/im.exec(readable.slice(0, readable.search(/\r?\n\r?\n/)))?.[1]?.trim() ?? '';
+        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), messageId, text: readable });
         callback();
       });
     },

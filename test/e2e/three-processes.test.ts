@@ -85,7 +85,8 @@ describe('e2e: management, build and deploy processes over RabbitMQ in two excha
     expect(done.workflow_error, (done.event_log ?? []).join('\n')).to.equal(false);
     expect((done.event_log ?? []).join('\n')).to.match(/exchange 2/);
     for (const port of await hostPortsOf(id)) expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).to.match(/hello/i);
-    await waitFor('the completion e-mail', () => smtp.mails.find((m) => m.text.includes(id)), 60_000);
+    const mail = await waitFor('the completion e-mail', () => smtp.mails.find((m) => m.text.includes(id)), 60_000);
+    expect(mail.messageId, 'every copy of the completion e-mail has this Message-ID').to.equal(`<workflow-completed-email/${id}@openaperture>`);
   });
 
   it('completes a workflow exactly once when the build process is killed with SIGKILL mid-build and restarted', async () => {

@@ -11,12 +11,12 @@ const retry = { OA_NOTIFY_MAX_ATTEMPTS: '3', OA_NOTIFY_BACKOFF_MS: '20', OA_NOTI
 const email = (subject: string, to: string[], message = 'Workflow completed.\nSee the log.'): EmailRequested => ({ prefix: subject, message, notifications: { email_addresses: to } });
 
 /** sendEmail as the actor calls it, with the mailer and retry policy the configuration gives, its log captured. */
-async function send(env: Record<string, string>, request: EmailRequested): Promise<{ outcome: Outcome; lines: LogLine[] }> {
+async function send(env: Record<string, string>, request: EmailRequested, id = 'email-1'): Promise<{ outcome: Outcome; lines: LogLine[] }> {
   const args = await notificationsArgsFromEnv(env);
   const mailer = args.email ? smtpMailer(args.email, { timeoutMs: args.retry.attemptTimeoutMs }) : null;
   const { log, lines } = captureLogs();
   try {
-    return { outcome: await sendEmail(request, { mailer, policy: args.retry, log }), lines };
+    return { outcome: await sendEmail({ id, payload: request }, { mailer, policy: args.retry, log }), lines };
   } finally {
     mailer?.close();
   }
@@ -64,11 +64,12 @@ describe('notifications e-mail to a real SMTP server with STARTTLS and a login',
   });
 
   it('sends subject = prefix and the plain-text body to the valid recipients, over TLS, logged in; invalid ones are logged', async () => {
-    const { outcome, lines } = await send(env, email('SUCCEEDED [OA][42][org/app_docker]', ['ops@example.com', 'devs', 'dev@example.com', 'OPS@example.com']));
+    const { outcome, lines } = await send(env, email('SUCCEEDED [OA][42][org/app_docker]', ['ops@example.com', 'devs', 'dev@example.com', 'OPS@example.com']), 'workflow-completed-email/42');
     expect(outcome).to.deep.equal({ type: 'ack' });
     expect(smtp.mails).to.have.length(1);
     const [mail] = smtp.mails;
     expect(mail).to.deep.include({ from: 'openaperture@example.com', to: ['ops@example.com', 'dev@example.com'], subject: 'SUCCEEDED [OA][42][org/app_docker]', secure: true, user: 'oa' });
+    expect(mail!.messageId, 'the Message-ID is made from the message id').to.equal('<workflow-completed-email/42@openaperture>');
     expect(mail!.contentType).to.match(/^text\/plain/);
     expect(mail!.text.replace(/\r\n/g, '\n')).to.equal('Workflow completed.\nSee the log.');
     expect(lines.find((l) => l.msg === 'e-mail addresses refused: not sent to them')).to.deep.include({ invalid: ['devs'] });

@@ -12,6 +12,7 @@ export interface ReceivedMail {
   readonly from: string;
   readonly to: readonly string[];
   readonly subject: string;
+  readonly messageId: string;
   readonly contentType: string;
   readonly text: string;
   /** True when the session had switched to TLS (STARTTLS) before the message. */
@@ -55,6 +56,7 @@ function parseMail(raw: string, session: SMTPServerSession): ReceivedMail {
     from: envelope.mailFrom === false ? '' : envelope.mailFrom.address,
     to: envelope.rcptTo.map((r: SMTPServerAddress) => r.address),
     subject: header('Subject'),
+    messageId: header('Message-ID'),
     contentType: header('Content-Type'),
     text: raw.slice(split + 4).replace(/\r\n$/, ''),
     secure: session.secure,
