@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerClusters } from './commands/clusters.js';
 import { registerLogin } from './commands/login.js';
 import { registerPlatform } from './commands/platform.js';
+import { registerRoutes } from './commands/routes.js';
 import { registerWorkflow } from './commands/workflow.js';
 import { errorText } from './core/errors.js';
 import { context, output, type Context } from './output.js';
@@ -48,6 +49,7 @@ registerPlatform(cli, ctx);
 registerLogin(cli, ctx);
 registerClusters(cli, ctx);
 registerWorkflow(cli, ctx);
+registerRoutes(cli, ctx);
 
 try {
   await cli.parseAsync(process.argv);

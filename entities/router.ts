@@ -29,6 +29,10 @@ export interface RouterRoute extends Timestamps {
   hostname: string;
   port: number;
   secure_connection: boolean;
+  /** HAProxy's 0-256 (default 100): a route's share of its authority's traffic is its weight over the ready routes' sum. */
+  weight: number;
+  /** `ready`, `drain` (finishes what it has, gets nothing new) or `maint` (gets nothing): runtime/haproxy's RouteState. */
+  state: string;
 }
 
 /** A backend of an authority; named `RouterRoute` because "Route" means an HTTP route everywhere else in the code. */
@@ -41,6 +45,8 @@ export const RouterRouteSchema = new EntitySchema<RouterRoute>({
     hostname: { type: 'string' },
     port: { type: 'number' },
     secure_connection: { type: 'boolean', default: false },
+    weight: { type: 'number', default: 100 },
+    state: { type: 'string', default: 'ready' },
     ...timestampProperties,
   },
 });

@@ -51,3 +51,13 @@ export function unitsNamed<U extends { readonly name: string }>(units: readonly 
   if (exact.length > 0) return exact;
   return units.filter((u) => u.name.startsWith(`${name}@`) || u.name === `${name}.service`);
 }
+
+/** `<authority>`: `hostname:port`, the port after the last colon. */
+export function authoritySpec(text: string, argument = '<authority>'): { hostname: string; port: number } {
+  const match = /^([^\s:/]+):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (match === null || match[1] === undefined || port < 1 || port > 65_535) {
+    throw new CliError(`${argument}: expected hostname:port such as shop.example.com:80 (got ${JSON.stringify(text)})`);
+  }
+  return { hostname: match[1], port };
+}

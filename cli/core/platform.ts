@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { definedFields } from '../../runtime/core/objects.js';
 
 /**
  * Which database `migrate` and `bootstrap` work on, and how `bootstrap` is configured: the Manager's own variables
@@ -53,5 +54,5 @@ export function bootstrapOptions(env: Env, flags: BootstrapFlags): BootstrapFlag
   const amqpUrl = flags.amqpUrl ?? given(env, 'AMQP_URL');
   const dockerUrl = flags.dockerUrl ?? given(env, 'DOCKER_HOST');
   const pick = { ...flags, amqpUrl, dockerUrl };
-  return Object.fromEntries(Object.entries(pick).filter(([, v]) => v !== undefined));
+  return definedFields(pick);
 }

@@ -14,6 +14,7 @@ import { clustersApi, type ClustersApi } from './clusters-api.js';
 import { brokersApi, exchangeModulesApi, exchangesApi, type BrokersApi, type ExchangeModulesApi, type ExchangesApi } from './messaging-api.js';
 import { productsApi, type ProductsApi } from './products-api.js';
 import { managerHttp, type ManagerClientOptions, type ManagerTokenOptions } from './requests.js';
+import { routerApi, type RouterApi } from './router-api.js';
 import {
   systemComponentRefsApi,
   systemComponentsApi,
@@ -34,6 +35,7 @@ export interface ManagerClient {
   readonly exchanges: ExchangesApi;
   readonly brokers: BrokersApi;
   readonly products: ProductsApi;
+  readonly router: RouterApi;
 }
 
 /** A client with its own token, or a stored one (the CLI); build one per process from the parsed configuration (style R19). */
@@ -50,6 +52,7 @@ export function managerClient(opts: ManagerClientOptions | ManagerTokenOptions):
     exchanges: exchangesApi(http),
     brokers: brokersApi(http),
     products: productsApi(http),
+    router: routerApi(http),
   };
 }
 
@@ -63,3 +66,4 @@ export type { WorkflowFields, WorkflowUpdate, WorkflowQuery, ExecuteRequest, Exe
 export type { SystemEventInput, EventPosted, SystemEventQuery, SystemComponentInput, SystemComponentRefInput } from './system-api.js';
 export type { ExchangeModuleInput } from './messaging-api.js';
 export type { ClusterQuery } from './clusters-api.js';
+export type { RouteFeed, RouteInput } from './router-api.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RouteState } from '../../runtime/haproxy/core/model.js';
 
 /**
  * The Manager's answers as the client accepts them, snake_case as on the wire (reference §3). Written here, not
@@ -212,3 +213,23 @@ export type ExchangeRestriction = z.infer<typeof ExchangeRestriction>;
 
 /** The standard error body (reference §3.1), read leniently: its messages are for people. */
 export const ErrorBody = z.object({ errors: z.array(z.object({ message: z.string() })) });
+
+/** A backend of an authority (`routes`, reference §2.7), with how the router serves it (issue 15). */
+export const RouterBackend = z.object({
+  hostname: z.string(),
+  port: z.number().int(),
+  secure_connection: z.boolean(),
+  weight: z.number().int(),
+  state: RouteState,
+});
+export type RouterBackend = z.infer<typeof RouterBackend>;
+
+export const RouterRoute = RouterBackend.extend({ id, authority_id: id, ...stamps });
+export type RouterRoute = z.infer<typeof RouterRoute>;
+
+/** A `hostname:port` clients use (`authorities`, reference §2.7). */
+export const Authority = z.object({ id, hostname: z.string(), port: z.number().int(), ...stamps });
+export type Authority = z.infer<typeof Authority>;
+
+export const DetailedAuthority = Authority.extend({ routes: z.array(RouterRoute) });
+export type DetailedAuthority = z.infer<typeof DetailedAuthority>;

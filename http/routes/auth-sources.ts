@@ -6,6 +6,7 @@ import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { AuthSourceSchema, AuthSourceUserSchema, type AuthSource } from '../../entities/auth.js';
+import { definedFields } from '../../runtime/core/objects.js';
 
 /**
  * Auth sources (reference §2.6): where a validator's token info keeps a user's e-mail and names. Provisioning creates
@@ -124,7 +125,7 @@ const update = defineRoute<BaseDeps, IdParams, Record<string, never>, SourcePatc
   async handle({ params, body }, { em }) {
     const source = await sourceOr404(em, params.id);
     if (body.token_info_url !== undefined) await checkUrlFree(em, body.token_info_url, source.id);
-    em.assign(source, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
+    em.assign(source, definedFields(body));
     await flushSource(em, source.token_info_url);
     return { status: 204, location: `/auth_sources/${source.id}` };
   },

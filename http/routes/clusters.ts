@@ -7,6 +7,7 @@ import { defineRoute, type AnyRoute } from '../route.js';
 import { CONTROL_CHARACTERS, IdParams, Name, OptionalId } from '../schemas/common.js';
 import { ClusterHostSchema, CloudProviderSchema, DEFAULT_PORT_RANGE, EtcdClusterPortSchema, EtcdClusterSchema, type EtcdCluster } from '../../entities/clusters.js';
 import { MessagingExchangeSchema } from '../../entities/messaging.js';
+import { definedFields } from '../../runtime/core/objects.js';
 
 /**
  * Clusters (reference §3.2). The FleetManager RPC routes (machines, units, state, logs, restart, nodes) are in
@@ -198,7 +199,7 @@ const update = defineRoute<BaseDeps, TokenParams, Record<string, never>, Cluster
   async handle({ params, body }, { em }) {
     const cluster = await clusterOr404(em, params.etcd_token);
     await checkLinks(em, body, { start: body.port_range_start ?? cluster.port_range_start, end: body.port_range_end ?? cluster.port_range_end });
-    em.assign(cluster, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
+    em.assign(cluster, definedFields(body));
     await em.flush();
     return { status: 204, location: clusterPath(cluster) };
   },

@@ -5,11 +5,14 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
+import { RouteState } from '../../runtime/haproxy/core/model.js';
 import { AuthoritySchema, DeletedAuthoritySchema, RouterRouteSchema, type Authority, type RouterRoute } from '../../entities/router.js';
+import { definedFields } from '../../runtime/core/objects.js';
 
 /**
  * The router tables' API (reference §3.12), polled by edge routers: a map of `host:port` to backends, tombstones of
- * removed authorities, and CRUD. Any change to a route bumps its authority's `updated_at`, which `updated_since` reads.
+ * removed authorities, and CRUD. Deliberate addition (issue 15): a route's `weight` (0-256, default 100) and `state`
+ * (`ready`, `drain`, `maint`), which the router serves and a rollout changes. Any change to a route bumps its authority's `updated_at`, which `updated_since` reads.
  * The two feeds (`/router/routes`, `/router/routes/deleted`) stay unpaginated: a router reading one page of them
  * would silently miss routes. PATCH is served by PUT with the same partial body (reference: one handler for both).
  */
@@ -27,8 +30,10 @@ const HostSpec = z
 
 const AuthorityBody = z.strictObject({ hostname: Hostname, port: Port });
 const AuthorityPatch = AuthorityBody.partial();
-const RouteBody = z.strictObject({ hostname: Hostname, port: Port, secure_connection: z.boolean().default(false) });
-const RoutePatch = z.strictObject({ hostname: Hostname.optional(), port: Port.optional(), secure_connection: z.boolean().optional() });
+/** HAProxy's range for a server weight; 100 by default, so that weights read as shares. */
+const Weight = z.number().int('must be a whole number').min(0, 'must be 0..256').max(256, 'must be 0..256');
+const RouteBody = z.strictObject({ hostname: Hostname, port: Port, secure_connection: z.boolean().default(false), weight: Weight.default(100), state: RouteState.default('ready') });
+const RoutePatch = z.strictObject({ hostname: Hostname.optional(), port: Port.optional(), secure_connection: z.boolean().optional(), weight: Weight.optional(), state: RouteState.optional() });
 /** Reference §3.12: whole unix seconds; anything else is a 400. */
 const SinceQuery = z.strictObject({ updated_since: z.string().regex(/^\d{1,12}$/, 'must be whole unix seconds').transform(Number).optional() });
 const ListQuery = PageQuery.extend({ hostspec: HostSpec.optional() });
@@ -43,7 +48,7 @@ type Nothing = Record<string, never>;
 
 const keyOf = (a: { hostname: string; port: number }): string => `${a.hostname}:${a.port}`;
 const authorityJson = (a: Authority) => ({ id: a.id, hostname: a.hostname, port: a.port, inserted_at: a.inserted_at, updated_at: a.updated_at });
-const backendJson = (r: RouterRoute) => ({ hostname: r.hostname, port: r.port, secure_connection: r.secure_connection });
+const backendJson = (r: RouterRoute) => ({ hostname: r.hostname, port: r.port, secure_connection: r.secure_connection, weight: r.weight, state: r.state });
 const routeJson = (r: RouterRoute) => ({ id: r.id, authority_id: r.authority_id, ...backendJson(r), inserted_at: r.inserted_at, updated_at: r.updated_at });
 const sinceWhere = (since: number | undefined) => (since === undefined ? {} : { updated_at: { $gte: new Date(since * 1_000) } });
 
@@ -208,7 +213,8 @@ const updateRoute = defineRoute<BaseDeps, RouteParams, Nothing, z.infer<typeof R
     const route = await routeOr404(em, params);
     const next = { hostname: body.hostname ?? route.hostname, port: body.port ?? route.port };
     await checkFree(em.find(RouterRouteSchema, { $and: [{ authority_id: authority.id }, sameHost<RouterRoute>(next)] }), 'Route', route.id);
-    Object.assign(route, next, body.secure_connection === undefined ? {} : { secure_connection: body.secure_connection });
+    const { secure_connection, weight, state } = body;
+    Object.assign(route, next, definedFields({ secure_connection, weight, state }));
     authority.updated_at = new Date();
     await flushOr409(em, 'Route');
     return { status: 204, location: `/router/authorities/${authority.id}/routes/${route.id}` };

@@ -6,6 +6,7 @@ import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
 import { AuthSourceUserSchema, ROLES, UserSchema, type User } from '../../entities/auth.js';
+import { definedFields } from '../../runtime/core/objects.js';
 
 /** Users (reference §3.9), with a role each that admins set (design §2). */
 
@@ -145,7 +146,7 @@ const update = defineRoute<BaseDeps, IdParams, Record<string, never>, UpdateUser
     const user = await userOr404(em, params.id);
     if (body.email !== undefined) await checkEmailFree(em, body.email, user.id);
     const { disabled, ...fields } = body;
-    em.assign(user, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+    em.assign(user, definedFields(fields));
     if (disabled !== undefined) user.disabled_at = disabled ? (user.disabled_at ?? new Date()) : null;
     await flushUser(em, user.email);
     return { status: 204, location: `/users/${user.id}` };

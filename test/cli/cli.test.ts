@@ -127,6 +127,29 @@ describe('openaperture CLI against the real Manager', function () {
     });
   });
 
+  describe('routes', () => {
+    it("lists every authority with its backends' weight, state and share, or one authority; an unknown one is one line", async () => {
+      const authority = await manager().call('POST', '/router/authorities', { hostname: 'cli-shop.example.test', port: 8080 });
+      expect(authority.status).to.equal(201);
+      const { body: found } = await manager().call('GET', '/router/authorities?hostspec=cli-shop.example.test:8080');
+      const id = (found as Array<{ id: number }>)[0]!.id;
+      for (const route of [{ hostname: '127.0.0.1', port: 21000, weight: 90 }, { hostname: '127.0.0.1', port: 21001, weight: 10 }, { hostname: '127.0.0.1', port: 21002, state: 'drain' }]) {
+        expect((await manager().call('POST', `/router/authorities/${id}/routes`, route)).status).to.equal(201);
+      }
+      expect((await manager().call('POST', '/router/authorities', { hostname: 'cli-empty.example.test', port: 80 })).status).to.equal(201);
+      const all = expectOk(await cli('routes'));
+      expect(all).to.match(/^AUTHORITY\s+BACKEND\s+WEIGHT\s+STATE\s+SHARE$/m);
+      expect(all).to.match(/^cli-shop\.example\.test:8080\s+127\.0\.0\.1:21000\s+90\s+ready\s+90%$/m);
+      expect(all).to.match(/^cli-shop\.example\.test:8080\s+127\.0\.0\.1:21001\s+10\s+ready\s+10%$/m);
+      expect(all).to.match(/^cli-shop\.example\.test:8080\s+127\.0\.0\.1:21002\s+100\s+drain\s+0%$/m);
+      expect(all).to.match(/^cli-empty\.example\.test:80\s+-\s+-\s+-\s+-$/m);
+      const one = (await json('routes', 'CLI-SHOP.example.test:8080')) as Array<{ hostname: string; routes: unknown[] }>;
+      expect(one.map((a) => [a.hostname, a.routes.length])).to.deep.equal([['cli-shop.example.test', 3]]);
+      expectOneLineFailure(await cli('routes', 'nowhere.example.test:80'), /no authority nowhere\.example\.test:80 \(see: openaperture routes\)/);
+      expectOneLineFailure(await cli('routes', 'nowhere'), /<authority>: expected hostname:port/);
+    });
+  });
+
   describe('workflows and events', () => {
     async function createWorkflow(repo: string): Promise<string> {
       const res = await fetch(`${manager().baseUrl}/workflows`, {

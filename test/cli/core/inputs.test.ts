@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { bootstrapOptions, databaseChoice, describeDatabase, embeddedSecrets } from '../../../cli/core/platform.js';
 import { credentialsOf, parseCredentials, usableToken } from '../../../cli/core/credentials.js';
 import { errorText, CliError } from '../../../cli/core/errors.js';
-import { labels, managerUrl, milestoneList, unitsNamed, wholeNumber } from '../../../cli/core/inputs.js';
+import { authoritySpec, labels, managerUrl, milestoneList, unitsNamed, wholeNumber } from '../../../cli/core/inputs.js';
 import { formatFields, formatTable } from '../../../cli/core/table.js';
 import { ManagerApiError, ManagerResponseError } from '../../../http/client/errors.js';
 
@@ -37,6 +37,13 @@ describe('cli/core inputs', () => {
       else expect(milestoneList(text, known)).to.deep.equal(want);
     });
   }
+
+  it('authoritySpec', () => {
+    expect(authoritySpec('shop.example.com:8080')).to.deep.equal({ hostname: 'shop.example.com', port: 8080 });
+    for (const bad of ['shop.example.com', 'shop:0', 'shop:70000', ':80', 'a b:80', 'http://shop:80']) {
+      expect(refusal(() => authoritySpec(bad)), bad).to.equal(`<authority>: expected hostname:port such as shop.example.com:80 (got ${JSON.stringify(bad)})`);
+    }
+  });
 
   it('wholeNumber', () => {
     expect(wholeNumber('48', '--lookback', 0)).to.equal(48);

@@ -214,6 +214,39 @@ forEachManager('ManagerClient against the real Manager', (m) => {
       expect([err.status, err.route, err.messages]).to.deep.equal([404, 'GET /messaging/brokers/:id/connections', ['Broker was not found']]);
     });
 
+    it('router: authorities and routes with weight and state, the whole feed, an authority by host:port (any case)', async () => {
+      const admin = (await clientOf(m(), 'admin')).client;
+      const viewer = (await clientOf(m(), 'viewer')).client;
+      const hostname = `shop-${Date.now()}.example.test`;
+      const id = await admin.router.createAuthority({ hostname, port: 8080 });
+      const stable = await admin.router.addRoute(id, { hostname: '127.0.0.1', port: 21000 });
+      const canary = await admin.router.addRoute(id, { hostname: '127.0.0.1', port: 21001, weight: 10, state: 'maint' });
+      await admin.router.updateRoute(id, canary, { state: 'ready' });
+      const feed = await viewer.router.routes();
+      expect(feed.timestamp).to.be.a('number');
+      expect(feed.authorities.find((a) => a.hostname === hostname)).to.deep.equal({
+        hostname,
+        port: 8080,
+        routes: [
+          { hostname: '127.0.0.1', port: 21000, secure_connection: false, weight: 100, state: 'ready' },
+          { hostname: '127.0.0.1', port: 21001, secure_connection: false, weight: 10, state: 'ready' },
+        ],
+      });
+      const found = await viewer.router.authority(hostname.toUpperCase(), 8080);
+      expect(found?.id).to.equal(id);
+      expect(found?.routes.map((r) => [r.id, r.weight])).to.deep.equal([[stable, 100], [canary, 10]]);
+      expect(await viewer.router.authority(hostname, 8081)).to.equal(undefined);
+      await admin.router.deleteRoute(id, stable);
+      expect((await viewer.router.authority(hostname, 8080))?.routes.map((r) => r.id)).to.deep.equal([canary]);
+      const refused = (await rejection(viewer.router.addRoute(id, { hostname: '127.0.0.1', port: 21002 }))) as ManagerApiError;
+      expect(refused.status).to.equal(403);
+      const invalid = (await rejection(admin.router.updateRoute(id, canary, { weight: 300 }))) as ManagerApiError;
+      expect(invalid.status).to.equal(400);
+      expect(invalid.messages.join('\n')).to.include('weight');
+      await admin.router.deleteAuthority(id);
+      expect((await viewer.router.routes()).authorities.map((a) => a.hostname)).not.to.include(hostname);
+    });
+
     it('refusals carry the Manager’s messages: 403 to a viewer, 400 naming the field', async () => {
       const viewer = (await clientOf(m(), 'viewer')).client;
       const forbidden = (await rejection(viewer.workflows.create({ app_name: 'x' }))) as ManagerApiError;

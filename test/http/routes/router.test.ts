@@ -101,6 +101,33 @@ forEachDatabase('Manager: router tables', routes, (h) => {
     expect((await h().call('GET', `${authority}/routes`, { token: admin })).body).to.deep.equal([]);
   });
 
+  it("keeps a route's weight and state (ready, weight 100 unless given), served in the route map, 400 naming a bad one", async () => {
+    const admin = h().tokens.admin;
+    const authority = await createAuthority(h(), 'weights.example', 8080);
+    const stable = await addRoute(h(), authority, '127.0.0.1', 21000);
+    const canary = await h().call('POST', `${authority}/routes`, { token: admin, body: { hostname: '127.0.0.1', port: 21001, weight: 10, state: 'maint' } });
+    expect(canary.status, JSON.stringify(canary.body)).to.equal(201);
+    expect((await h().call('GET', stable, { token: h().tokens.viewer })).body).to.deep.include({ weight: 100, state: 'ready' });
+    expect((await h().call('PUT', stable, { token: admin, body: { state: 'drain' } })).status).to.equal(204);
+    expect((await h().call('PUT', canary.headers.get('location')!, { token: admin, body: { weight: 0, state: 'ready' } })).status).to.equal(204);
+    const map = (await h().call('GET', '/router/routes', { token: h().tokens.viewer })).body as Record<string, unknown>;
+    expect(map['weights.example:8080']).to.deep.equal([
+      { hostname: '127.0.0.1', port: 21000, secure_connection: false, weight: 100, state: 'drain' },
+      { hostname: '127.0.0.1', port: 21001, secure_connection: false, weight: 0, state: 'ready' },
+    ]);
+    for (const [body, field, message] of [
+      [{ weight: 257 }, 'weight', /0\.\.256/],
+      [{ weight: 1.5 }, 'weight', /whole number/],
+      [{ state: 'gone' }, 'state', /ready|drain|maint/],
+    ] as const) {
+      const res = await h().call('PUT', stable, { token: admin, body });
+      expect(res.status, JSON.stringify(body)).to.equal(400);
+      const error = (res.body as Errors).errors.find((e) => e.field === field);
+      expect(error?.message, JSON.stringify(res.body)).to.match(message);
+    }
+    expect((await h().call('GET', stable, { token: admin })).body, 'a refused change changes nothing').to.deep.include({ weight: 100, state: 'drain' });
+  });
+
   it('shows authorities with their routes (detailed)', async () => {
     const authority = await createAuthority(h(), 'detail.example', 80);
     await addRoute(h(), authority, 'web-1', 45010);
@@ -120,7 +147,7 @@ forEachDatabase('Manager: router tables', routes, (h) => {
     const full = await h().call('GET', '/router/routes', { token: h().tokens.viewer });
     expect(full.status).to.equal(200);
     const map = full.body as Record<string, unknown>;
-    expect(map['map-b.example:8080']).to.deep.equal([{ hostname: 'b-backend', port: 45020, secure_connection: true }]);
+    expect(map['map-b.example:8080']).to.deep.equal([{ hostname: 'b-backend', port: 45020, secure_connection: true, weight: 100, state: 'ready' }]);
     expect(map['map-a.example:80']).to.deep.equal([]);
     expect(map.timestamp).to.be.a('number').within(before - 1, before + 5);
     await ageAuthorities(h());

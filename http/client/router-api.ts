@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { bodyOf, createdId, expectStatus, fetchPage, type Page, type PageWindow } from './replies.js';
+import type { ManagerHttp } from './requests.js';
+import { DetailedAuthority, RouterBackend } from './schemas.js';
+import type { RouteState } from '../../runtime/haproxy/core/model.js';
+
+/** The router tables (reference §3.12): the authorities clients use and the backends that serve them. */
+
+/** Every authority with its backends, as `GET /router/routes` maps them; `timestamp` is the Manager's clock (unix s). */
+export interface RouteFeed {
+  readonly authorities: ReadonlyArray<{ readonly hostname: string; readonly port: number; readonly routes: readonly RouterBackend[] }>;
+  readonly timestamp: number;
+}
+
+export interface RouteInput {
+  readonly hostname: string;
+  readonly port: number;
+  readonly secure_connection?: boolean;
+  /** 0-256, 100 when not given. */
+  readonly weight?: number;
+  /** `ready` when not given. */
+  readonly state?: RouteState;
+}
+
+export interface RouterApi {
+  /** The whole feed, authorities in the Manager's order (by id), each with its backends (by id). */
+  routes(): Promise<RouteFeed>;
+  authorities(query?: PageWindow & { readonly hostspec?: string }): Promise<Page<DetailedAuthority>>;
+  /** The authority `hostname:port` (hostname compared without case) with its routes; undefined when there is none. */
+  authority(hostname: string, port: number): Promise<DetailedAuthority | undefined>;
+  /** Its id. */
+  createAuthority(authority: { readonly hostname: string; readonly port: number }): Promise<number>;
+  deleteAuthority(id: number): Promise<void>;
+  /** Its id. */
+  addRoute(authorityId: number, route: RouteInput): Promise<number>;
+  /** Changes the fields given. */
+  updateRoute(authorityId: number, routeId: number, change: Partial<RouteInput>): Promise<void>;
+  deleteRoute(authorityId: number, routeId: number): Promise<void>;
+}
+
+/** The feed's body: `{"<hostname>:<port>": [backend, ...], ..., "timestamp": <unix s>}`. */
+const Feed = z.object({ timestamp: z.number().int() }).catchall(z.array(RouterBackend));
+
+export function routerApi(http: ManagerHttp): RouterApi {
+  const authorities: RouterApi['authorities'] = ({ hostspec, ...window } = {}) =>
+    fetchPage(http, { method: 'GET', path: '/router/authorities/detailed', query: { hostspec } }, DetailedAuthority, window);
+  return {
+    async routes() {
+      const { timestamp, ...map } = bodyOf(expectStatus(await http.send({ method: 'GET', path: '/router/routes' }), 200), Feed);
+      const list = Object.entries(map).map(([key, routes]) => {
+        const colon = key.lastIndexOf(':');
+        return { hostname: key.slice(0, colon), port: Number(key.slice(colon + 1)), routes: routes as RouterBackend[] };
+      });
+      return { authorities: list, timestamp };
+    },
+    authorities,
+    async authority(hostname, port) {
+      const page = await authorities({ hostspec: `${hostname}:${port}`, limit: 1 });
+      return page.items[0];
+    },
+    createAuthority: async (authority) => Number(createdId(await http.send({ method: 'POST', path: '/router/authorities', body: authority }))),
+    async deleteAuthority(id) {
+      expectStatus(await http.send({ method: 'DELETE', path: '/router/authorities/:id', params: { id } }), 204);
+    },
+    addRoute: async (authorityId, route) =>
+      Number(createdId(await http.send({ method: 'POST', path: '/router/authorities/:parent_id/routes', params: { parent_id: authorityId }, body: route }))),
+    async updateRoute(authorityId, routeId, change) {
+      expectStatus(await http.send({ method: 'PUT', path: '/router/authorities/:parent_id/routes/:id', params: { parent_id: authorityId, id: routeId }, body: change }), 204);
+    },
+    async deleteRoute(authorityId, routeId) {
+      expectStatus(await http.send({ method: 'DELETE', path: '/router/authorities/:parent_id/routes/:id', params: { parent_id: authorityId, id: routeId } }), 204);
+    },
+  };
+}
