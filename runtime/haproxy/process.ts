@@ -107,17 +107,17 @@ export class HaproxyProcess {
 
   /**
    * Takes over the master an earlier process started on `opts.dir` and left running (its pidfile names a live
-   * haproxy on this directory's config and master socket), and reloads it on `model`: hitless, the listening sockets
-   * pass to the new worker. Undefined when there is none. A master that does not take the reload is stopped.
+   * haproxy on this directory's config and master socket); undefined when there is none. It serves on as it did; what
+   * it serves is unknown (`model` undefined), so the first `apply` reloads it, hitless: the listening sockets pass to
+   * the new worker. A master whose socket answers for another pid is stopped.
    */
-  static async adopt(opts: HaproxyOptions, model: RoutingModel): Promise<HaproxyProcess | undefined> {
+  static async adopt(opts: HaproxyOptions): Promise<HaproxyProcess | undefined> {
     const pid = await livePidOf({ pidFile: pidFileOf(opts), configFile: configFileOf(opts), masterSocket: masterSocketOf(opts) });
     if (pid === undefined) return undefined;
     const proxy = new HaproxyProcess(opts, adoptedMaster(pid), undefined);
     try {
       const { masterPid } = await proxy.processList();
       if (masterPid !== pid) throw new HaproxyError(`the master socket ${masterSocketOf(opts)} answers for pid ${masterPid}, not ${pid}`, '', false);
-      await proxy.reload(model);
     } catch (err) {
       await proxy.stop();
       throw err;

@@ -31,25 +31,27 @@ describe('runtime/haproxy/process: taking over a master an earlier process left 
   const h = new Harness();
   afterEach(() => h.cleanUp());
 
-  it('a master outlives its SIGKILLed parent; adopt reloads it on the new model, hitless, and stop() ends it', async () => {
+  it('a master outlives its SIGKILLed parent; adopt takes it over serving, its first apply reloads it, and stop() ends it', async () => {
     const [a, b] = [await h.backend('a'), await h.backend('b')];
     const port = await closedPort();
     const dir = h.newDir();
     const pid = await orphanProxy(h, dir, modelOf({ hostname: 'app.test', port, routes: [route(a)] }));
     expect(await get(port, 'app.test')).to.deep.equal({ status: 200, body: 'a' });
-    const proxy = await HaproxyProcess.adopt({ binary: haproxyBinary(), dir, settings: h.settingsFor(dir) }, modelOf({ hostname: 'app.test', port, routes: [route(b)] }));
-    expect(proxy?.pid).to.equal(pid);
+    const proxy = await HaproxyProcess.adopt({ binary: haproxyBinary(), dir, settings: h.settingsFor(dir) });
+    expect([proxy?.pid, proxy?.model]).to.deep.equal([pid, undefined]);
+    expect(await get(port, 'app.test')).to.deep.equal({ status: 200, body: 'a' });
+    expect(await proxy!.apply(modelOf({ hostname: 'app.test', port, routes: [route(b)] }))).to.include({ kind: 'reload' });
     expect(await get(port, 'app.test')).to.deep.equal({ status: 200, body: 'b' });
     expect((await proxy!.processList()).reloads).to.equal(1);
     expect(await proxy!.apply(modelOf({ hostname: 'app.test', port, routes: [route(a), route(b)] }))).to.include({ kind: 'runtime' });
     expect(await proxy!.stop()).to.deep.equal({ code: null, signal: null, requested: true });
-    expect(await HaproxyProcess.adopt({ binary: haproxyBinary(), dir, settings: h.settingsFor(dir) }, modelOf())).to.equal(undefined);
+    expect(await HaproxyProcess.adopt({ binary: haproxyBinary(), dir, settings: h.settingsFor(dir) })).to.equal(undefined);
   });
 
   it('an adopted master that dies unasked resolves `exited`, within its poll period', async () => {
     const dir = h.newDir();
     const pid = await orphanProxy(h, dir, modelOf());
-    const proxy = await HaproxyProcess.adopt({ binary: haproxyBinary(), dir, settings: h.settingsFor(dir) }, modelOf());
+    const proxy = await HaproxyProcess.adopt({ binary: haproxyBinary(), dir, settings: h.settingsFor(dir) });
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
     expect(await proxy!.exited).to.include({ requested: false });
@@ -59,16 +61,16 @@ describe('runtime/haproxy/process: taking over a master an earlier process left 
   it('takes nothing over without a live haproxy of this directory: no pidfile, a stale one, or a pid of another process', async () => {
     const dir = h.newDir();
     const opts = { binary: haproxyBinary(), dir, settings: h.settingsFor(dir) };
-    expect(await HaproxyProcess.adopt(opts, modelOf())).to.equal(undefined);
+    expect(await HaproxyProcess.adopt(opts)).to.equal(undefined);
     for (const pid of [process.pid, 2 ** 22 + 1, 'junk']) {
       writeFileSync(join(dir, 'haproxy.pid'), `${pid}\n`);
-      expect(await HaproxyProcess.adopt(opts, modelOf()), `pidfile ${pid}`).to.equal(undefined);
+      expect(await HaproxyProcess.adopt(opts), `pidfile ${pid}`).to.equal(undefined);
     }
     // A live haproxy of another directory is not ours either.
     const other = h.newDir();
     const otherPid = await orphanProxy(h, other, modelOf());
     writeFileSync(join(dir, 'haproxy.pid'), `${otherPid}\n`);
-    expect(await HaproxyProcess.adopt(opts, modelOf())).to.equal(undefined);
+    expect(await HaproxyProcess.adopt(opts)).to.equal(undefined);
     process.kill(otherPid, 'SIGKILL');
   });
 });
