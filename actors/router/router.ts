@@ -2,6 +2,7 @@
  * What the Router actor does with its HAProxy: serve the Manager's routes (a sync), wait for a draining backend's
  * sessions to end (a drain), and tell when the proxy dies. The decisions are core/; this sequences the I/O.
  */
+import { mkdir } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { routeCountOf, routingModelOf, type RoutingPlan } from './core/routing-model.js';
 import { DrainRefusedError, ProxyExitedError } from './errors.js';
@@ -63,6 +64,7 @@ export class Router {
     this.sayProblems(plan.problems);
     const counts = { authorities: plan.model.authorities.length, routes: routeCountOf(plan.model) };
     if (this.proxy === undefined) {
+      await mkdir(this.deps.haproxy.dir, { recursive: true, mode: 0o700 });
       this.proxy = this.watch(await HaproxyProcess.start(this.deps.haproxy, plan.model));
       log.info({ ...counts, pid: this.proxy.pid }, 'HAProxy started on the Manager routes');
     } else if (!isDeepStrictEqual(this.proxy.model, plan.model)) {
