@@ -21,6 +21,9 @@ import orchestrator from './orchestrator/orchestrator.actor.js';
 import { overseerArgsFromEnv } from './overseer/config.js';
 import { OVERSEER_INTAKE } from './overseer/intake.js';
 import overseer from './overseer/overseer.actor.js';
+import { routerArgsFromEnv } from './router/config.js';
+import { ROUTER_INTAKE } from './router/intake.js';
+import router from './router/router.actor.js';
 import { MessagingEnv, parseEnv } from '../runtime/config.js';
 import type { Catalogue } from '../runtime/topology.js';
 
@@ -59,5 +62,6 @@ export const components: Catalogue = {
   deployer: { actor: deployer, intake: deployerIntake(DEPLOYER_QUEUE), configure: async (env, args) => deployerArgsFromEnv(await workerEnv(env, args), DEPLOYER_QUEUE) },
   deployer_oa: { actor: deployer, intake: deployerIntake(DEPLOY_OA_QUEUE), configure: async (env, args) => deployerArgsFromEnv(await workerEnv(env, args), DEPLOY_OA_QUEUE) },
   fleet_manager: { actor: fleetManager, intake: FLEET_MANAGER_INTAKE, configure: async (env, args) => fleetManagerArgsFromEnv(await workerEnv(env, args)) },
+  router: { actor: router, intake: ROUTER_INTAKE, configure: async (env, args) => routerArgsFromEnv(await workerEnv(env, args)) },
   orchestrator: { actor: orchestrator, intake: ORCHESTRATOR_INTAKE, configure: async (env, args) => orchestratorArgsFromEnv(await workerEnv(env, args)) },
 };

@@ -1,6 +1,7 @@
 /**
- * One HAProxy in master-worker mode, a child of this process: started on a routing model, moved to the next model
- * through the Runtime API or a hitless reload, and watched, so that a supervisor learns when it dies.
+ * One HAProxy in master-worker mode: started on a routing model (or taken over from an earlier process on the same
+ * directory), moved to the next model through the Runtime API or a hitless reload, and watched, so that a supervisor
+ * learns when it dies.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { rename, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import type { ProxySettings } from './core/settings.js';
 import { Lane } from '../core/lane.js';
 import { sleep } from '../core/promises.js';
 import type { ProcessList } from './core/answers.js';
+import { adoptedMaster, livePidOf, removePidFile, spawnedMaster, writePidFile, type Master } from './master.js';
 import { fetchProcessList, RuntimeApi } from './runtime-api.js';
 
 const execFileAsync = promisify(execFile);
@@ -20,7 +22,7 @@ const execFileAsync = promisify(execFile);
 export interface HaproxyOptions {
   /** The haproxy executable (Debian: /usr/sbin/haproxy), 2.6 or later. */
   readonly binary: string;
-  /** A directory this process owns: the config and the master socket live there. */
+  /** A directory this process owns: the config, the master socket and the master's pidfile live there. */
   readonly dir: string;
   readonly settings: ProxySettings;
   /** How long a start or a reload may take until the new worker answers; default 10 s. */
@@ -62,8 +64,9 @@ export class HaproxyProcess {
 
   private constructor(
     private readonly opts: HaproxyOptions,
-    private readonly child: ChildProcess,
-    model: RoutingModel,
+    private readonly master: Master,
+    model: RoutingModel | undefined,
+    child?: ChildProcess,
   ) {
     this.api = new RuntimeApi(opts.settings.statsSocket);
     this.current = model;
@@ -71,29 +74,50 @@ export class HaproxyProcess {
       this.output.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
       this.output.splice(0, Math.max(0, this.output.length - OUTPUT_LINES));
     };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    child?.stdout?.on('data', keep);
+    child?.stderr?.on('data', keep);
     // After the spawn, an error can only be a signal that could not be sent; `exited` still tells the end.
-    child.on('error', (err) => keep(Buffer.from(`(node) ${err.message}`)));
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        this.exit = { code, signal, requested: this.stopRequested };
-        resolve(this.exit);
-      }),
-    );
+    child?.on('error', (err) => keep(Buffer.from(`(node) ${err.message}`)));
+    this.exited = master.exited.then(({ code, signal }) => {
+      this.exit = { code, signal, requested: this.stopRequested };
+      return this.exit;
+    });
   }
 
   /** Writes the model's config, checks it, starts the master and resolves once a worker answers the Runtime API. */
   static async start(opts: HaproxyOptions, model: RoutingModel): Promise<HaproxyProcess> {
     await writeCheckedConfig(opts, renderConfig(model, opts.settings));
-    const child = spawn(opts.binary, ['-W', '-S', masterSocketOf(opts), '-f', configFileOf(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const proxy = new HaproxyProcess(opts, child, model);
+    // A process group of its own: a Ctrl-C meant for this process (its terminal's group) does not stop the proxy
+    // under it; stop() does, and a proxy whose parent died goes on serving until a new one takes it over (adopt).
+    const child = spawn(opts.binary, ['-W', '-S', masterSocketOf(opts), '-f', configFileOf(opts)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const proxy = new HaproxyProcess(opts, spawnedMaster(child), model, child);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err) => reject(new HaproxyError(`cannot start ${opts.binary}: ${err.message}`, '', false)));
     });
     try {
+      await writePidFile(pidFileOf(opts), proxy.pid);
       await proxy.untilWorkerAnswers((pid) => pid > 0, 'the first worker');
+    } catch (err) {
+      await proxy.stop();
+      throw err;
+    }
+    return proxy;
+  }
+
+  /**
+   * Takes over the master an earlier process started on `opts.dir` and left running (its pidfile names a live
+   * haproxy on this directory's config and master socket); undefined when there is none. It serves on as it did; what
+   * it serves is unknown (`model` undefined), so the first `apply` reloads it, hitless: the listening sockets pass to
+   * the new worker. A master whose socket answers for another pid is stopped.
+   */
+  static async adopt(opts: HaproxyOptions): Promise<HaproxyProcess | undefined> {
+    const pid = await livePidOf({ pidFile: pidFileOf(opts), configFile: configFileOf(opts), masterSocket: masterSocketOf(opts) });
+    if (pid === undefined) return undefined;
+    const proxy = new HaproxyProcess(opts, adoptedMaster(pid), undefined);
+    try {
+      const { masterPid } = await proxy.processList();
+      if (masterPid !== pid) throw new HaproxyError(`the master socket ${masterSocketOf(opts)} answers for pid ${masterPid}, not ${pid}`, '', false);
     } catch (err) {
       await proxy.stop();
       throw err;
@@ -103,7 +127,7 @@ export class HaproxyProcess {
 
   /** The master's pid. */
   get pid(): number {
-    return this.child.pid ?? 0;
+    return this.master.pid;
   }
 
   /** The model the proxy runs, or undefined when a failed change left that unknown. */
@@ -152,10 +176,11 @@ export class HaproxyProcess {
   async stop(timeoutMs = 5_000): Promise<ProxyExit> {
     if (this.exit !== undefined) return this.exit;
     this.stopRequested = true;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    this.master.signal('SIGTERM');
+    const timer = setTimeout(() => this.master.signal('SIGKILL'), timeoutMs);
     const exit = await this.exited;
     clearTimeout(timer);
+    await removePidFile(pidFileOf(this.opts));
     return exit;
   }
 
@@ -163,7 +188,7 @@ export class HaproxyProcess {
   private async reloadWith(next: RoutingModel): Promise<void> {
     await writeCheckedConfig(this.opts, renderConfig(next, this.opts.settings));
     const before = await this.processList();
-    this.child.kill('SIGUSR2');
+    this.master.signal('SIGUSR2');
     const workerPid = await this.untilReloaded(before.reloads, before.failedReloads, new Set(before.workers));
     await this.untilWorkerAnswers((pid) => pid === workerPid, `the new worker ${workerPid}`);
   }
@@ -205,6 +230,7 @@ export class HaproxyProcess {
 
 const configFileOf = (opts: HaproxyOptions): string => join(opts.dir, 'haproxy.cfg');
 const masterSocketOf = (opts: HaproxyOptions): string => join(opts.dir, 'master.sock');
+const pidFileOf = (opts: HaproxyOptions): string => join(opts.dir, 'haproxy.pid');
 
 /** Writes the config beside the live one, has haproxy check it (`-c`), then moves it into place. */
 async function writeCheckedConfig(opts: HaproxyOptions, config: string): Promise<void> {

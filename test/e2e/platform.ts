@@ -325,6 +325,8 @@ export async function assemblies(opts: AssemblyOptions): Promise<Assemblies> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     OA_MESSAGING_METADATA: join(opts.dir, 'messaging.json'),
+    // The deploy assembly's router: its HAProxy's files in the test's directory, not the checkout's .data.
+    ROUTER_DIR: join(opts.dir, 'router'),
     MANAGER_DATABASE_URL: opts.databaseUrl,
     MANAGER_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     MANAGER_MESSAGING_PUBLIC_KEY: join(opts.dir, 'public.pem'),

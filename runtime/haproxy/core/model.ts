@@ -86,10 +86,19 @@ export class RoutingModelError extends Error {
 const pathOf = (path: readonly PropertyKey[]): string =>
   path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(model)';
 
+const refusalOf = (error: z.ZodError): RoutingModelError => new RoutingModelError(error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`));
+
 /** Checks untrusted data (e.g. the Manager's routes) into a RoutingModel; throws RoutingModelError naming each bad field. */
 export function parseRoutingModel(value: unknown): RoutingModel {
   const parsed = Model.safeParse(value);
-  if (!parsed.success) throw new RoutingModelError(parsed.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`));
+  if (!parsed.success) throw refusalOf(parsed.error);
+  return parsed.data;
+}
+
+/** Checks one route on its own, as parseRoutingModel checks each; throws RoutingModelError naming each bad field. */
+export function parseRoute(value: unknown): Route {
+  const parsed = Route.safeParse(value);
+  if (!parsed.success) throw refusalOf(parsed.error);
   return parsed.data;
 }
 

@@ -1,0 +1,47 @@
+/**
+ * The Router's RPC protocol (issue 15), on queue `router` of its exchange. A Deployer asks `sync` right after it wrote a
+ * route to the Manager: the reply comes once the proxy serves the Manager's routes. It asks `drain` after it set a
+ * route to `drain`: the reply comes once that backend has no session left, or at the deadline.
+ */
+import { z } from 'zod';
+
+export const ROUTER_QUEUE = 'router';
+export const SYNC_REQUESTED = 'router.sync_requested';
+export const DRAIN_REQUESTED = 'router.drain_requested';
+
+/** How long a sync may take: a Manager read and, at worst, a reload. A drain's caller waits `timeout_ms` more. */
+export const SYNC_TIMEOUT_MS = 30_000;
+/** The longest drain a caller may ask for (reference: drain_seconds, default 30). */
+export const MAX_DRAIN_TIMEOUT_MS = 10 * 60_000;
+
+/** Serve the Manager's routes now; no fields. */
+export const SyncRequested = z.strictObject({});
+export type SyncRequested = z.infer<typeof SyncRequested>;
+
+/** What the proxy serves after the sync, and what of the Manager's routes it leaves out (one line each). */
+export const SyncReply = z.strictObject({
+  authorities: z.number().int().nonnegative(),
+  routes: z.number().int().nonnegative(),
+  problems: z.array(z.string()),
+});
+export type SyncReply = z.infer<typeof SyncReply>;
+
+const Port = z.number().int().min(1).max(65_535);
+
+/** Sync, then wait until the backend `backend_host:backend_port` of authority `hostname:port` has no session left. */
+export const DrainRequested = z.strictObject({
+  hostname: z.string().min(1),
+  port: Port,
+  backend_host: z.string().min(1),
+  backend_port: Port,
+  timeout_ms: z.number().int().nonnegative().max(MAX_DRAIN_TIMEOUT_MS),
+});
+export type DrainRequested = z.infer<typeof DrainRequested>;
+
+/** `drained`: no session was left before the deadline; `sessions`: how many were left when the wait ended. */
+export const DrainReply = z.strictObject({
+  drained: z.boolean(),
+  waited_ms: z.number().int().nonnegative(),
+  sessions: z.number().int().nonnegative(),
+});
+export type DrainReply = z.infer<typeof DrainReply>;
