@@ -4,13 +4,14 @@ import { portsOfLabels } from './core/ports.js';
 import { closeHosts, clusterHosts, type ClusterHost } from './hosts.js';
 import { LABELS } from './messages.js';
 import { rollout, type PortAllocator } from './rollout.js';
+import { routeKeeper } from './routes.js';
 import type { ManagerClient } from '../../http/client/manager-client.js';
 import type { Cluster } from '../../http/client/schemas.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Messaging } from '../../runtime/messaging/transport.js';
 import type { OrchestrationRequest } from '../orchestrator/messages.js';
 import { DispatchSuperseded, rerunNotice } from '../shared/dispatch.js';
-import { milestoneReport, type MilestoneReport } from '../shared/milestone-report.js';
+import { exchangeOf, milestoneReport, type MilestoneReport } from '../shared/milestone-report.js';
 
 /**
  * One `deploy` / `deploy_oa` milestone (reference §7.1 over Docker hosts): notify, read the cluster (hosts, their
@@ -22,7 +23,7 @@ import { milestoneReport, type MilestoneReport } from '../shared/milestone-repor
 export interface DeployDeps {
   readonly args: DeployerArgs;
   readonly client: ManagerClient;
-  readonly transport: Pick<Messaging, 'publish'>;
+  readonly transport: Pick<Messaging, 'publish' | 'request'>;
   readonly log: Logger;
   readonly hostname: string;
   /** A short random text making this deploy's container names unique. */
@@ -127,6 +128,8 @@ async function deployOn(deps: DeployDeps, report: MilestoneReport, { token, clus
     notify: (message, ok) => report.notify(message, ok),
     ports: portAllocator(deps.client, token, r),
     bindAddress: cluster.bind_address,
+    // The router of the exchange the deploy runs in, which serves the cluster's instances.
+    routes: routeKeeper(deps.client, deps.transport, r.deploy_messaging_exchange_id ? exchangeOf(r.deploy_messaging_exchange_id, 'deploy_messaging_exchange_id') : cluster.messaging_exchange_id),
   });
   if (result.ok) {
     await report.notify(`The units have been deployed: ${result.started} started, ${plan.unchanged.length} unchanged, ${result.removed} removed`);

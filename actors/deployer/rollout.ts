@@ -1,9 +1,10 @@
 import { healthCheckOf } from './core/health.js';
 import type { DeployPlan, HostedContainer, Step } from './core/plan.js';
-import { busyPortsOf, publishPorts } from './core/ports.js';
+import { busyPortsOf, portsOfLabels, publishPorts } from './core/ports.js';
 import { waitHealthy } from './health-check.js';
 import type { ClusterHost } from './hosts.js';
 import { unitInstanceName } from './messages.js';
+import type { UnitRoute } from '../orchestrator/messages.js';
 import type { RegistryAuth } from '../../runtime/docker/containers.js';
 
 /**
@@ -32,6 +33,21 @@ export interface RolloutDeps {
   readonly ports: PortAllocator;
   /** The cluster's `bind_address`; null: each host's default. */
   readonly bindAddress: string | null;
+  readonly routes: RouteKeeper;
+}
+
+/** Where the router reaches an instance: its host's address and the host port of the route's container port. */
+export interface Backend {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The router's side of a rollout (routes.ts): a unit's instances join its authority and leave it drained. */
+export interface RouteKeeper {
+  /** `backend` takes its share of the authority's requests from now on; resolves once the router serves it. */
+  join(route: UnitRoute, backend: Backend): Promise<void>;
+  /** `backend` gets no new requests; resolves, with what happened, once it is out of the authority. */
+  leave(route: UnitRoute, backend: Backend): Promise<string>;
 }
 
 export type RolloutResult =
@@ -54,7 +70,20 @@ function hostOf(deps: RolloutDeps, name: string): ClusterHost {
   return host;
 }
 
-async function retire(deps: RolloutDeps, c: HostedContainer): Promise<void> {
+/** The route's container port: the one it names, else the unit's first (units.json checks there is one). */
+const routedPort = (route: UnitRoute, containerPorts: readonly number[]): number | undefined => route.container_port ?? containerPorts[0];
+
+/** The backend of a container of the cluster, from its ports label; undefined when it publishes no such port. */
+function backendOf(deps: RolloutDeps, c: HostedContainer, route: UnitRoute): Backend | undefined {
+  const ports = portsOfLabels(c.labels);
+  const port = ports[String(route.container_port ?? Object.keys(ports)[0])];
+  return port === undefined ? undefined : { host: hostOf(deps, c.host).address, port };
+}
+
+/** Takes the container out of its unit's route (drained) first, so no request reaches it while it stops. */
+async function retire(deps: RolloutDeps, c: HostedContainer, route: UnitRoute | undefined): Promise<void> {
+  const backend = route === undefined ? undefined : backendOf(deps, c, route);
+  if (route !== undefined && backend !== undefined) await deps.notify(await deps.routes.leave(route, backend));
   const { ops } = hostOf(deps, c.host);
   await ops.stop(c.id, STOP_GRACE_SECONDS);
   await ops.remove(c.id);
@@ -114,7 +143,12 @@ async function startOne(deps: RolloutDeps, step: StartStep, busy: BusyPorts): Pr
   const check = healthCheckOf(step.health, step.containerPorts, deps.defaultRunningSeconds);
   const verdict = await waitHealthy(hostOf(deps, step.host), started.id, check, started.ports);
   if (verdict.kind === 'failed') return abandon(deps, step, started.id, verdict.reason);
-  if (step.replaces !== null) await retire(deps, step.replaces);
+  if (step.route !== undefined) {
+    const port = started.ports[String(routedPort(step.route, step.containerPorts))];
+    const joined = port === undefined ? new Error('no host port for its container port') : await deps.routes.join(step.route, { host: hostOf(deps, step.host).address, port }).catch((err: unknown) => err as Error);
+    if (joined instanceof Error) return abandon(deps, step, started.id, `could not join route ${step.route.hostname}:${step.route.port}: ${joined.message}`);
+  }
+  if (step.replaces !== null) await retire(deps, step.replaces, step.route);
   return { ports: started.ports };
 }
 
@@ -130,10 +164,22 @@ function doneText(step: Step, ports: Readonly<Record<string, number>>, progress:
   return `${unit} is healthy on host ${step.host} (${portsText(ports)}; ${replaced}) (${progress})`;
 }
 
+/**
+ * Instances a deploy leaves alone are put in their unit's route too (a route new in units.json, or one a failed
+ * deploy left out); joining a route twice is harmless.
+ */
+async function joinUnchanged(plan: DeployPlan, deps: RolloutDeps): Promise<void> {
+  for (const u of plan.unchanged) {
+    const backend = u.route === undefined || u.container === undefined ? undefined : backendOf(deps, u.container, u.route);
+    if (u.route !== undefined && backend !== undefined) await deps.routes.join(u.route, backend);
+  }
+}
+
 export async function rollout(plan: DeployPlan, deps: RolloutDeps): Promise<RolloutResult> {
   let started = 0;
   let removed = 0;
   const busy: BusyPorts = new Map();
+  await joinUnchanged(plan, deps);
   for (const [i, step] of plan.steps.entries()) {
     let ports: Readonly<Record<string, number>> = {};
     if (step.kind === 'start') {
@@ -142,7 +188,7 @@ export async function rollout(plan: DeployPlan, deps: RolloutDeps): Promise<Roll
       ports = outcome.ports;
       started += 1;
     } else {
-      await retire(deps, step.container);
+      await retire(deps, step.container, step.route);
       removed += 1;
     }
     await deps.notify(doneText(step, ports, `${i + 1} of ${plan.steps.length} steps`));

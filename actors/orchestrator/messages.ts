@@ -8,6 +8,7 @@
  * still the milestone it finished (reference §5.2).
  */
 import { z } from 'zod';
+import { AuthorityHostname } from '../../runtime/haproxy/core/model.js';
 
 /** Queues (reference §1.16), each in some exchange. */
 export const WORKFLOW_ORCHESTRATION_QUEUE = 'workflow_orchestration';
@@ -82,6 +83,19 @@ export type UnitHealth = z.infer<typeof UnitHealth>;
  * A unit of the deployment repo's `units.json` (issue 6 item 3, replacing Fleet's `*.service` files): what the
  * Deployer runs `instances` times across the cluster's hosts. Each container port gets a host port of the cluster.
  */
+/**
+ * The address clients use for a unit (issue 15): the router's authority `hostname:port`, served by every healthy
+ * instance's host port for `container_port` (the unit's first port when absent). A deploy adds an instance's backend
+ * only after its health check passed, and drains an old one (`drain_seconds`, 30 by default) before it stops.
+ */
+export const UnitRoute = z.strictObject({
+  hostname: AuthorityHostname,
+  port: z.number().int().min(1).max(65_535),
+  container_port: z.number().int().min(1).max(65_535).optional(),
+  drain_seconds: z.number().int().min(0).max(3_600).default(30),
+});
+export type UnitRoute = z.infer<typeof UnitRoute>;
+
 export const DeployableUnit = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be lower-case letters, digits, "_", "." or "-" (at most 63)'),
   /** The image; the built `<docker_url>:<sha>-<context hash>` when absent. */
@@ -92,6 +106,13 @@ export const DeployableUnit = z.strictObject({
   /** One per active host of the cluster when absent (reference §7.1). */
   instances: z.number().int().min(0).max(100).optional(),
   health: UnitHealth.optional(),
+  route: UnitRoute.optional(),
+}).check((ctx) => {
+  const { route, ports } = ctx.value;
+  if (route === undefined) return;
+  const port = route.container_port ?? ports[0];
+  if (port === undefined) ctx.issues.push({ code: 'custom', path: ['route'], message: 'a unit with a route needs a container port (ports)', input: route });
+  else if (!ports.includes(port)) ctx.issues.push({ code: 'custom', path: ['route', 'container_port'], message: `must be one of the unit's ports (${ports.join(', ')})`, input: port });
 });
 export type DeployableUnit = z.infer<typeof DeployableUnit>;
 

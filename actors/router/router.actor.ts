@@ -14,10 +14,11 @@ import { isManagerUnavailableError, managerClient } from '../../http/client/mana
 import { defineActor } from '../../runtime/actors/protocol.js';
 import type { Outcome } from '../../runtime/messaging/transport.js';
 
-/** What the Router tells itself: the Manager's routes are due to be read again. */
+// Patient enough for a Manager restart's blip, short of the resync period: the next resync asks again anyway.
 const MANAGER_RETRY = { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 500 };
 const MANAGER_TIMEOUT_MS = 5_000;
 
+/** What the Router tells itself: the Manager's routes are due to be read again. */
 export type RouterInfo = { resync: Record<string, never> };
 
 export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.url, (ctx) => {
@@ -28,7 +29,6 @@ export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.u
     const idle = new RouterIdleError(haproxy.missing);
     return { handlers: { request: () => ({ type: 'dead-letter', reason: idle.message }) } };
   }
-  // Patient enough for a Manager restart's blip, short of the resync period: the next resync asks again anyway.
   const source: RouteSource = managerClient({ ...args.manager, log, retry: MANAGER_RETRY, timeoutMs: MANAGER_TIMEOUT_MS }).router;
   const router = new Router({
     source,

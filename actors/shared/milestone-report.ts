@@ -44,7 +44,8 @@ export function roomNamesOf(config: OrchestrationRequest['notifications_config']
   return Array.isArray(rooms) ? rooms.filter((r): r is string => typeof r === 'string' && r !== '') : null;
 }
 
-const exchangeOf = (id: string | null | undefined, field: string): number => {
+/** An exchange id the orchestration request carries (a string on the wire), checked. */
+export const exchangeOf = (id: string | null | undefined, field: string): number => {
   const n = Number(id);
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`the orchestration request has no usable ${field} (${JSON.stringify(id)})`);
   return n;

@@ -4,7 +4,7 @@ import { planDeployment, type HostedContainer } from '../../actors/deployer/core
 import { portAllocator } from '../../actors/deployer/deploy.js';
 import type { ClusterHost } from '../../actors/deployer/hosts.js';
 import { LABELS } from '../../actors/deployer/messages.js';
-import { rollout, type PortAllocator } from '../../actors/deployer/rollout.js';
+import { rollout, type PortAllocator, type RouteKeeper } from '../../actors/deployer/rollout.js';
 import { DeployableUnit } from '../../actors/orchestrator/messages.js';
 import { sleep } from '../../runtime/core/promises.js';
 import { containerOps } from '../../runtime/docker/containers.js';
@@ -26,6 +26,12 @@ const INSTANCES = 6;
 const POLL_MS = 200;
 const CALLS = 200;
 
+/** The bench's unit declares no route, so the rollout never asks a router. */
+const NO_ROUTES: RouteKeeper = {
+  join: () => Promise.reject(new Error('the bench unit has no route')),
+  leave: () => Promise.reject(new Error('the bench unit has no route')),
+};
+
 const UNIT = DeployableUnit.parse({ name: 'bench', ports: [8080], instances: INSTANCES, health: { http: { path: '/health', timeout_seconds: 30, interval_seconds: POLL_MS / 1_000 } } });
 
 async function ours(hosts: readonly ClusterHost[], cluster: string, ports: PortAllocator, image: string, commit: string): Promise<number> {
@@ -38,7 +44,7 @@ async function ours(hosts: readonly ClusterHost[], cluster: string, ports: PortA
     hosts: hosts.map((h) => h.name), existing, environment: {}, nonce: randomUUID().slice(0, 6),
   });
   if (!planned.ok) throw new Error(planned.reason);
-  const result = await rollout(planned.plan, { hosts: new Map(hosts.map((h) => [h.name, h])), registryAuthFor: () => undefined, defaultRunningSeconds: 1, logLines: 10, notify: async () => undefined, ports, bindAddress: null });
+  const result = await rollout(planned.plan, { hosts: new Map(hosts.map((h) => [h.name, h])), registryAuthFor: () => undefined, defaultRunningSeconds: 1, logLines: 10, notify: async () => undefined, ports, bindAddress: null, routes: NO_ROUTES });
   if (!result.ok) throw new Error(result.reason);
   return performance.now() - started;
 }

@@ -1,5 +1,5 @@
 import type { ContainerSpec, ContainerSummary } from '../../../runtime/docker/containers.js';
-import type { DeployableUnit, UnitHealth } from '../../orchestrator/messages.js';
+import type { DeployableUnit, UnitHealth, UnitRoute } from '../../orchestrator/messages.js';
 import { LABELS, unitInstanceName } from '../messages.js';
 
 /**
@@ -47,13 +47,23 @@ export type Step =
       readonly containerPorts: readonly number[];
       readonly health: UnitHealth | undefined;
       readonly replaces: HostedContainer | null;
+      /** The unit's route: the new instance joins it once healthy, the one it replaces leaves it (drained) first. */
+      readonly route?: UnitRoute;
     }
-  | { readonly kind: 'remove'; readonly unit: string; readonly instance: number; readonly container: HostedContainer; readonly why: 'surplus' | 'duplicate' };
+  | {
+      readonly kind: 'remove';
+      readonly unit: string;
+      readonly instance: number;
+      readonly container: HostedContainer;
+      readonly why: 'surplus' | 'duplicate';
+      /** The unit's route, which the container leaves (drained) before it stops. */
+      readonly route?: UnitRoute;
+    };
 
 export interface DeployPlan {
   readonly steps: readonly Step[];
-  /** Instances already on the commit: nothing to do. */
-  readonly unchanged: ReadonlyArray<{ readonly unit: string; readonly instance: number; readonly host: string }>;
+  /** Instances already on the commit: nothing to do but, for a unit with a route, make sure they are in it. */
+  readonly unchanged: ReadonlyArray<{ readonly unit: string; readonly instance: number; readonly host: string; readonly route?: UnitRoute; readonly container?: HostedContainer }>;
   readonly instances: Readonly<Record<string, number>>;
   readonly hosts: number;
 }
@@ -146,9 +156,10 @@ export function planDeployment(input: DeployInput): PlanResult {
   for (const c of input.existing) bump(clusterLoad, c.host);
   const starts: Step[] = [];
   const removals: Step[] = [];
-  const unchanged: Array<{ unit: string; instance: number; host: string }> = [];
+  const unchanged: Array<DeployPlan['unchanged'][number]> = [];
   const instances: Record<string, number> = {};
   for (const unit of input.units) {
+    const route = unit.route === undefined ? {} : { route: unit.route };
     const count = instanceCountOf(unit, input);
     instances[unit.name] = count;
     const image = unit.image ?? input.defaultImage ?? '';
@@ -160,7 +171,7 @@ export function planDeployment(input: DeployInput): PlanResult {
       const old = current.get(instance)?.current ?? null;
       const keep = old !== null && old.state === 'running' && old.labels[LABELS.commit] === input.commit && old.image === image;
       if (keep) {
-        unchanged.push({ unit: unit.name, instance, host: old.host });
+        unchanged.push({ unit: unit.name, instance, host: old.host, ...(unit.route === undefined ? {} : { route: unit.route, container: old }) });
         continue;
       }
       let host = old?.host;
@@ -169,11 +180,11 @@ export function planDeployment(input: DeployInput): PlanResult {
         bump(unitLoad, host);
         bump(clusterLoad, host);
       }
-      starts.push({ kind: 'start', unit: unit.name, instance, host, spec: containerSpec(input, unit, instance), containerPorts: unit.ports, health: unit.health, replaces: old });
+      starts.push({ kind: 'start', unit: unit.name, instance, host, spec: containerSpec(input, unit, instance), containerPorts: unit.ports, health: unit.health, replaces: old, ...route });
     }
     for (const [instance, { current: c, extra }] of [...current].sort(([a], [b]) => a - b)) {
-      if (instance >= count) removals.push({ kind: 'remove', unit: unit.name, instance, container: c, why: 'surplus' });
-      for (const e of extra) removals.push({ kind: 'remove', unit: unit.name, instance, container: e, why: 'duplicate' });
+      if (instance >= count) removals.push({ kind: 'remove', unit: unit.name, instance, container: c, why: 'surplus', ...route });
+      for (const e of extra) removals.push({ kind: 'remove', unit: unit.name, instance, container: e, why: 'duplicate', ...route });
     }
   }
   return { ok: true, plan: { steps: [...starts, ...removals], unchanged, instances, hosts: input.hosts.length } };

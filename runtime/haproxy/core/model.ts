@@ -25,12 +25,15 @@ const Route = z.strictObject({
   state: RouteState,
 });
 
+/** An authority's hostname, lower-cased: what a client's Host header is matched against. */
+export const AuthorityHostname = z
+  .string()
+  .transform((h) => h.toLowerCase())
+  .pipe(z.string().regex(HOSTNAME, 'must be a DNS hostname (letters, digits, hyphens, dots)'));
+
 const Authority = z
   .strictObject({
-    hostname: z
-      .string()
-      .transform((h) => h.toLowerCase())
-      .pipe(z.string().regex(HOSTNAME, 'must be a DNS hostname (letters, digits, hyphens, dots)')),
+    hostname: AuthorityHostname,
     port: Port,
     routes: z.array(Route),
   })

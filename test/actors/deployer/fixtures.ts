@@ -135,9 +135,9 @@ export interface TestDeployer {
   stop(): Promise<void>;
 }
 
-export async function startDeployer(m: TestManager, args: Partial<DeployerArgs> = {}): Promise<TestDeployer> {
+/** `broker`: the in-memory broker its exchange 1 is on, shared with another component the test runs (a Router). */
+export async function startDeployer(m: TestManager, args: Partial<DeployerArgs> = {}, broker = new MemoryBroker()): Promise<TestDeployer> {
   const { log } = captureLogs();
-  const broker = new MemoryBroker();
   const transport = broker.transport({ exchangeId: 1, log });
   const callbacks: Array<{ type: string; payload: Record<string, unknown> }> = [];
   const chat: Array<{ is_success: boolean; message: string }> = [];

@@ -48,9 +48,9 @@ export interface TestRouter {
   stop(): Promise<void>;
 }
 
-export async function startRouter(args: RouterArgs): Promise<TestRouter> {
+/** `broker`: the in-memory broker its exchange 1 is on, shared with another component the test runs (a Deployer). */
+export async function startRouter(args: RouterArgs, broker = new MemoryBroker()): Promise<TestRouter> {
   const { log } = captureLogs();
-  const broker = new MemoryBroker();
   const transport: Transport = broker.transport({ exchangeId: 1, log });
   const caller = broker.transport({ exchangeId: 1, log });
   const failures: Error[] = [];

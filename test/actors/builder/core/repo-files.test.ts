@@ -15,10 +15,17 @@ describe('Builder core: deployment repo files', () => {
       ['units.json', '{"units": [{"name": "web", "ports": ["80"]}]}', UnitsJson, 'units.json: units[0].ports[0]: Invalid input: expected number, received string'],
       ['units.json', '{"units": [{"name": "web", "health": {"http": {"path": "health"}}}]}', UnitsJson, 'units.json: units[0].health.http.path: must start with /'],
       ['units.json', '[]', UnitsJson, 'units.json: Invalid input: expected object, received array'],
+      ['units.json', '{"units": [{"name": "web", "route": {"hostname": "web.example.test", "port": 80}}]}', UnitsJson, 'units.json: units[0].route: a unit with a route needs a container port (ports)'],
+      ['units.json', '{"units": [{"name": "web", "ports": [8080], "route": {"hostname": "web.example.test", "port": 80, "container_port": 9090}}]}', UnitsJson, "units.json: units[0].route.container_port: must be one of the unit's ports (8080)"],
+      ['units.json', '{"units": [{"name": "web", "ports": [8080], "route": {"hostname": "web_1.example", "port": 80}}]}', UnitsJson, 'units.json: units[0].route.hostname: must be a DNS hostname (letters, digits, hyphens, dots)'],
+      ['units.json', '{"units": [{"name": "web", "ports": [8080], "route": {"hostname": "web.example.test", "port": 80, "drain_seconds": -1}}]}', UnitsJson, 'units.json: units[0].route.drain_seconds: Too small: expected number to be >=0'],
     ];
     for (const [file, text, schema, reason] of cases) expect(parseRepoFile(file, text, schema), `${file} ${text}`).to.deep.equal({ ok: false, reason });
     expect(parseRepoFile('docker.json', '{"docker_url": "127.0.0.1:5000/org/app"}', DockerJson)).to.deep.equal({ ok: true, value: { docker_url: '127.0.0.1:5000/org/app' } });
     expect(parseOptionalFile('fleet.json', undefined, FleetJson)).to.deep.equal({ ok: true, value: undefined });
+    const routed = parseRepoFile('units.json', '{"units": [{"name": "web", "ports": [8080, 9090], "route": {"hostname": "Web.Example.Test", "port": 80}}]}', UnitsJson);
+    expect(routed, 'the hostname lower-cased, drain_seconds 30 unless given').to.deep.include({ ok: true });
+    expect(routed.ok && routed.value.units[0]?.route).to.deep.equal({ hostname: 'web.example.test', port: 80, drain_seconds: 30 });
   });
 
   it('renders templates as EEx did: nothing escaped, line numbers on errors', () => {

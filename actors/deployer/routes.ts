@@ -1,0 +1,71 @@
+import type { Backend, RouteKeeper } from './rollout.js';
+import { isManagerApiError, type ManagerClient } from '../../http/client/manager-client.js';
+import type { DetailedAuthority } from '../../http/client/schemas.js';
+import type { Messaging } from '../../runtime/messaging/transport.js';
+import type { UnitRoute } from '../orchestrator/messages.js';
+import { DRAIN_REQUESTED, DrainReply, ROUTER_QUEUE, SYNC_REQUESTED, SYNC_TIMEOUT_MS, SyncReply } from '../router/messages.js';
+
+/**
+ * A unit's route as a rollout changes it (issue 15): the Manager holds the authority and its backends, the router of
+ * the deploy's exchange serves them. An instance joins once healthy: its backend is written `ready` and the router
+ * asked to serve it before the rollout goes on, so the instance it replaces still serves until then. An instance
+ * leaves before it stops: its backend is set to `drain`, the router waits until its requests have ended (at most
+ * `drain_seconds`), and only then is the backend deleted. Both are safe to repeat.
+ */
+
+const addressOf = (b: Backend): string => `${b.host}:${b.port}`;
+const authorityOf = (route: UnitRoute): string => `${route.hostname}:${route.port}`;
+
+export function routeKeeper(client: ManagerClient, transport: Pick<Messaging, 'request'>, exchangeId: number | null): RouteKeeper {
+  const router = (type: string, payload: unknown, timeoutMs: number): Promise<unknown> => {
+    if (exchangeId === null) throw new Error('the deploy has no messaging exchange, so no router to ask');
+    return transport.request({ exchangeId, queue: ROUTER_QUEUE }, type, payload, { timeoutMs });
+  };
+
+  /** Asks the router to serve the Manager's routes now; an error when it leaves this backend out. */
+  async function served(route: UnitRoute, backend: Backend): Promise<void> {
+    const reply = SyncReply.parse(await router(SYNC_REQUESTED, {}, SYNC_TIMEOUT_MS));
+    const problem = reply.problems.find((p) => p.startsWith(`authority ${authorityOf(route)}`) && p.includes(addressOf(backend)));
+    if (problem !== undefined) throw new Error(`the router does not serve it: ${problem}`);
+  }
+
+  /** The authority, created when it does not exist yet (a concurrent creation is a 409, then it exists). */
+  async function authority(route: UnitRoute): Promise<DetailedAuthority> {
+    const found = await client.router.authority(route.hostname, route.port);
+    if (found !== undefined) return found;
+    await client.router.createAuthority({ hostname: route.hostname, port: route.port }).catch((err: unknown) => {
+      if (!(isManagerApiError(err) && err.status === 409)) throw err;
+    });
+    const created = await client.router.authority(route.hostname, route.port);
+    if (created === undefined) throw new Error(`authority ${authorityOf(route)} was created and is gone`);
+    return created;
+  }
+
+  const backendIn = (a: DetailedAuthority, b: Backend) => a.routes.find((r) => r.hostname === b.host && r.port === b.port);
+
+  return {
+    async join(route, backend) {
+      const a = await authority(route);
+      const existing = backendIn(a, backend);
+      if (existing === undefined) await client.router.addRoute(a.id, { hostname: backend.host, port: backend.port });
+      else if (existing.state !== 'ready') await client.router.updateRoute(a.id, existing.id, { state: 'ready' });
+      await served(route, backend);
+    },
+
+    async leave(route, backend) {
+      const a = await client.router.authority(route.hostname, route.port);
+      const existing = a === undefined ? undefined : backendIn(a, backend);
+      if (a === undefined || existing === undefined) return `${addressOf(backend)} was not in route ${authorityOf(route)}`;
+      if (existing.state === 'ready') await client.router.updateRoute(a.id, existing.id, { state: 'drain' });
+      const timeoutMs = route.drain_seconds * 1_000;
+      const ask = { hostname: route.hostname, port: route.port, backend_host: backend.host, backend_port: backend.port, timeout_ms: timeoutMs };
+      const drained = DrainReply.parse(await router(DRAIN_REQUESTED, ask, SYNC_TIMEOUT_MS + timeoutMs));
+      await client.router.deleteRoute(a.id, existing.id);
+      await router(SYNC_REQUESTED, {}, SYNC_TIMEOUT_MS);
+      const took = `${(drained.waited_ms / 1_000).toFixed(1)} s`;
+      return drained.drained
+        ? `${addressOf(backend)} left route ${authorityOf(route)}: drained in ${took}`
+        : `${addressOf(backend)} left route ${authorityOf(route)} at its ${route.drain_seconds} s drain deadline, ${drained.sessions} request(s) still open`;
+    },
+  };
+}
