@@ -3,12 +3,14 @@
  * things an operator would look at (the workflow's row and event log, the deployment repo's history, the registry's
  * log, the Docker host, /proc, RabbitMQ's queues, SMTP), never from the platform's own opinion of itself.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { LABELS } from '../../actors/deployer/messages.js';
 import type { Workflow } from '../../http/client/manager-client.js';
 import { DEAD_LETTER_REASON_HEADER } from '../../runtime/messaging/transport.js';
 import { ASSEMBLIES, containersLabelled } from '../e2e/platform.js';
-import { isUnder, stillRuns } from '../helpers/processes.js';
+import { isUnder, processStat, stillRuns } from '../helpers/processes.js';
 import type { ProcessSnapshot } from './faults.js';
 import type { TrialPlan } from './plan.js';
 import { isPlatformQueue, type VhostQueues } from './rest.js';
@@ -123,10 +125,22 @@ async function oneContainer(world: World, r: TrialRecord): Promise<Verdict> {
 }
 
 /** No orphan process: whatever ran under a platform process when the fault came runs under a live one now, or is gone. */
+/**
+ * The HAProxy master the router's pidfile names, if it runs: it outlives a killed router process by design (traffic
+ * must not stop), and the router that comes next takes it over rather than starting another (README, "The `router`
+ * component"). A master the new router did not take over is not named there: the pidfile names the one it started.
+ */
+function servedProxy(world: World): number | undefined {
+  const pid = Number(readFileSync(join(world.routerDir, 'haproxy.pid'), 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && processStat(pid) !== undefined ? pid : undefined;
+}
+
 function noOrphan(world: World, r: TrialRecord): Verdict {
   if (r.snapshot === undefined) return held('no fault injected');
   const live = ASSEMBLIES.map((n) => world.platform.get(n).child).filter((c) => c.exitCode === null && c.signalCode === null && c.pid !== undefined).map((c) => c.pid!);
-  const orphans = r.snapshot.processes.filter((p) => stillRuns(p) && !live.some((pid) => isUnder(p.pid, pid)));
+  const proxy = existsSync(join(world.routerDir, 'haproxy.pid')) ? servedProxy(world) : undefined;
+  if (proxy !== undefined) live.push(proxy);
+  const orphans = r.snapshot.processes.filter((p) => stillRuns(p) && !live.some((pid) => p.pid === pid || isUnder(p.pid, pid)));
   if (orphans.length > 0) return broken(`${orphans.map((p) => `pid ${p.pid} (${p.command.slice(0, 80)})`).join(', ')} outlived its assembly`);
   return held(`${r.snapshot.processes.length} processes checked`);
 }

@@ -43,6 +43,8 @@ export interface World {
   readonly registryLog: RegistryLog;
   /** A copy of every milestone request sent to the zone's workers, as an operator could take one to republish it. */
   readonly tap: MilestoneTap;
+  /** The deploy assembly's router directory (ROUTER_DIR): its HAProxy's config and pidfile. */
+  readonly routerDir: string;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,7 @@ export async function startWorld(): Promise<World> {
       source: { url: repos.source, commit: (message, files) => source.commit(message, files) },
       registryLog: registryLog(REGISTRY_LOG),
       tap,
+      routerDir: join(dir, 'router'),
       close,
     };
   } catch (err) {
