@@ -1,5 +1,5 @@
 import { healthCheckOf } from './core/health.js';
-import type { DeployPlan, HostedContainer, Step } from './core/plan.js';
+import type { DeployPlan, HostedContainer, PlannedRoute, Step } from './core/plan.js';
 import { busyPortsOf, portsOfLabels, publishPorts } from './core/ports.js';
 import { waitHealthy } from './health-check.js';
 import type { ClusterHost } from './hosts.js';
@@ -70,18 +70,14 @@ function hostOf(deps: RolloutDeps, name: string): ClusterHost {
   return host;
 }
 
-/** The route's container port: the one it names, else the unit's first (units.json checks there is one). */
-const routedPort = (route: UnitRoute, containerPorts: readonly number[]): number | undefined => route.container_port ?? containerPorts[0];
-
 /** The backend of a container of the cluster, from its ports label; undefined when it publishes no such port. */
-function backendOf(deps: RolloutDeps, c: HostedContainer, route: UnitRoute): Backend | undefined {
-  const ports = portsOfLabels(c.labels);
-  const port = ports[String(route.container_port ?? Object.keys(ports)[0])];
+function backendOf(deps: RolloutDeps, c: HostedContainer, route: PlannedRoute): Backend | undefined {
+  const port = portsOfLabels(c.labels)[String(route.container_port)];
   return port === undefined ? undefined : { host: hostOf(deps, c.host).address, port };
 }
 
 /** Takes the container out of its unit's route (drained) first, so no request reaches it while it stops. */
-async function retire(deps: RolloutDeps, c: HostedContainer, route: UnitRoute | undefined): Promise<void> {
+async function retire(deps: RolloutDeps, c: HostedContainer, route: PlannedRoute | undefined): Promise<void> {
   const backend = route === undefined ? undefined : backendOf(deps, c, route);
   if (route !== undefined && backend !== undefined) await deps.notify(await deps.routes.leave(route, backend));
   const { ops } = hostOf(deps, c.host);
@@ -144,7 +140,7 @@ async function startOne(deps: RolloutDeps, step: StartStep, busy: BusyPorts): Pr
   const verdict = await waitHealthy(hostOf(deps, step.host), started.id, check, started.ports);
   if (verdict.kind === 'failed') return abandon(deps, step, started.id, verdict.reason);
   if (step.route !== undefined) {
-    const port = started.ports[String(routedPort(step.route, step.containerPorts))];
+    const port = started.ports[String(step.route.container_port)];
     const joined = port === undefined ? new Error('no host port for its container port') : await deps.routes.join(step.route, { host: hostOf(deps, step.host).address, port }).catch((err: unknown) => err as Error);
     if (joined instanceof Error) return abandon(deps, step, started.id, `could not join route ${step.route.hostname}:${step.route.port}: ${joined.message}`);
   }

@@ -45,3 +45,27 @@ export const DrainReply = z.strictObject({
   sessions: z.number().int().nonnegative(),
 });
 export type DrainReply = z.infer<typeof DrainReply>;
+
+// The Router's input: the Manager's `GET /router/routes` as the typed client reads it (http/client/router-api.ts).
+
+/** A backend of an authority as the Manager holds it (`routes` table). */
+export interface FeedRoute {
+  readonly hostname: string;
+  readonly port: number;
+  readonly secure_connection: boolean;
+  readonly weight: number;
+  readonly state: 'ready' | 'drain' | 'maint';
+}
+
+/** A `hostname:port` clients use and its backends. */
+export interface FeedAuthority {
+  readonly hostname: string;
+  readonly port: number;
+  readonly routes: readonly FeedRoute[];
+}
+
+/** Every authority with its routes; `timestamp` is the Manager's clock (unix seconds) when it read them. */
+export interface RouteFeed {
+  readonly authorities: readonly FeedAuthority[];
+  readonly timestamp: number;
+}

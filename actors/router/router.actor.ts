@@ -34,7 +34,6 @@ export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.u
     source,
     haproxy: { binary: haproxy.binary, dir: args.dir, settings: args.settings },
     log,
-    now: () => ctx.now(),
     onProxyExit: (err) => ctx.fail(err),
   });
   ctx.self.tell('resync', {});

@@ -9,16 +9,15 @@ import { DrainRefusedError, ProxyExitedError } from './errors.js';
 import type { DrainReply, DrainRequested } from './messages.js';
 import type { RouteSource } from './ports.js';
 import { addressOf, authorityKey, backendNameOf, serverNameOf, type RoutingModel } from '../../runtime/haproxy/core/model.js';
+import { sessionsLeft } from '../../runtime/haproxy/drain.js';
 import { HaproxyProcess, type HaproxyOptions } from '../../runtime/haproxy/process.js';
 import { Lane } from '../../runtime/core/lane.js';
-import { sleep } from '../../runtime/core/promises.js';
 import type { Logger } from '../../runtime/logger.js';
 
 export interface RouterDeps {
   readonly source: RouteSource;
   readonly haproxy: HaproxyOptions;
   readonly log: Logger;
-  readonly now: () => number;
   /** Told once, when the proxy exits without being asked. */
   readonly onProxyExit: (err: ProxyExitedError) => void;
 }
@@ -43,13 +42,10 @@ export class Router {
   async drain(req: DrainRequested): Promise<DrainReply> {
     const { model } = await this.sync();
     const server = serverOf(model, req);
-    const startedAt = this.deps.now();
-    let sessions = await this.sessionsOf(server);
-    while (sessions > 0 && this.deps.now() - startedAt < req.timeout_ms) {
-      await sleep(DRAIN_POLL_MS);
-      sessions = await this.sessionsOf(server);
-    }
-    return { drained: sessions === 0, waited_ms: Math.round(this.deps.now() - startedAt), sessions };
+    if (this.proxy === undefined) throw new DrainRefusedError('the proxy is not running');
+    const startedAt = Date.now();
+    const sessions = await sessionsLeft(this.proxy, server, { until: startedAt + req.timeout_ms, pollIntervalMs: DRAIN_POLL_MS });
+    return { drained: sessions === 0, waited_ms: Date.now() - startedAt, sessions };
   }
 
   /** Stops the proxy (on shutdown, or before the actor restarts). */
@@ -102,12 +98,6 @@ export class Router {
     this.problemsSaid = said;
     if (problems.length > 0) this.deps.log.warn({ problems }, 'some Manager routes are not served');
     else this.deps.log.info('every Manager route is served');
-  }
-
-  private async sessionsOf(server: string): Promise<number> {
-    if (this.proxy === undefined) throw new DrainRefusedError('the proxy is not running');
-    const stats = await this.proxy.api.serverStats();
-    return stats.find((s) => `${s.backend}/${s.server}` === server)?.currentSessions ?? 0;
   }
 }
 

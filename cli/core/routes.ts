@@ -1,13 +1,4 @@
-/** What the rows need of the Manager's route feed (http/client/router-api.ts's RouteFeed has it). */
-interface Backend {
-  readonly hostname: string;
-  readonly port: number;
-  readonly weight: number;
-  readonly state: string;
-}
-interface Feed {
-  readonly authorities: ReadonlyArray<{ readonly hostname: string; readonly port: number; readonly routes: readonly Backend[] }>;
-}
+import type { FeedRoute, RouteFeed } from '../../actors/router/messages.js';
 
 /** One line of `openaperture routes`: a backend of an authority, or an authority nothing serves. */
 export interface RouteRow {
@@ -20,12 +11,12 @@ export interface RouteRow {
 }
 
 /** A backend's share of new requests: only `ready` backends take any, in proportion to their weights. */
-export function shareOf(route: Backend, routes: readonly Backend[]): number {
+export function shareOf(route: FeedRoute, routes: readonly FeedRoute[]): number {
   const total = routes.filter((r) => r.state === 'ready').reduce((sum, r) => sum + r.weight, 0);
   return route.state !== 'ready' || total === 0 ? 0 : route.weight / total;
 }
 
-export function routeRows(feed: Feed): RouteRow[] {
+export function routeRows(feed: Pick<RouteFeed, 'authorities'>): RouteRow[] {
   return feed.authorities.flatMap((a): RouteRow[] => {
     const authority = `${a.hostname}:${a.port}`;
     if (a.routes.length === 0) return [{ authority, backend: null, weight: null, state: null, share: null }];

@@ -66,4 +66,5 @@ export type { WorkflowFields, WorkflowUpdate, WorkflowQuery, ExecuteRequest, Exe
 export type { SystemEventInput, EventPosted, SystemEventQuery, SystemComponentInput, SystemComponentRefInput } from './system-api.js';
 export type { ExchangeModuleInput } from './messaging-api.js';
 export type { ClusterQuery } from './clusters-api.js';
-export type { RouteFeed, RouteInput } from './router-api.js';
+export type { RouteInput } from './router-api.js';
+export type { RouteFeed } from '../../actors/router/messages.js';

@@ -2,15 +2,10 @@ import { z } from 'zod';
 import { bodyOf, createdId, expectStatus, fetchPage, type Page, type PageWindow } from './replies.js';
 import type { ManagerHttp } from './requests.js';
 import { DetailedAuthority, RouterBackend } from './schemas.js';
+import type { RouteFeed } from '../../actors/router/messages.js';
 import type { RouteState } from '../../runtime/haproxy/core/model.js';
 
 /** The router tables (reference §3.12): the authorities clients use and the backends that serve them. */
-
-/** Every authority with its backends, as `GET /router/routes` maps them; `timestamp` is the Manager's clock (unix s). */
-export interface RouteFeed {
-  readonly authorities: ReadonlyArray<{ readonly hostname: string; readonly port: number; readonly routes: readonly RouterBackend[] }>;
-  readonly timestamp: number;
-}
 
 export interface RouteInput {
   readonly hostname: string;

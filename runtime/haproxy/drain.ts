@@ -59,16 +59,25 @@ export async function drainRoute(
   const { authority, route } = findRoute(model, target);
   const server = `${backendNameOf(authority)}/${serverNameOf(route)}`;
   await proxy.apply(withRoute(model, target, 'drain'));
+  const open = await sessionsLeft(proxy, server, { until: startedAt + opts.deadlineMs, ...(opts.pollIntervalMs === undefined ? {} : { pollIntervalMs: opts.pollIntervalMs }) });
+  if (open > 0) await proxy.api.execute(`shutdown sessions server ${server}`);
+  await proxy.apply(withRoute(runningModel(proxy), target, 'remove'));
+  return { drained: open === 0, tookMs: Date.now() - startedAt, cutSessions: open };
+}
+
+/**
+ * Polls the current sessions of `server` (`<backend>/<server>`) every `pollIntervalMs` (100 by default) until none
+ * are left or the clock reaches `until` (ms since the epoch); how many were left.
+ */
+export async function sessionsLeft(proxy: HaproxyProcess, server: string, opts: { readonly until: number; readonly pollIntervalMs?: number }): Promise<number> {
   const sessions = async (): Promise<number> => {
     const stats = await proxy.api.serverStats();
     return stats.find((s) => `${s.backend}/${s.server}` === server)?.currentSessions ?? 0;
   };
   let open = await sessions();
-  while (open > 0 && Date.now() - startedAt < opts.deadlineMs) {
+  while (open > 0 && Date.now() < opts.until) {
     await sleep(opts.pollIntervalMs ?? 100);
     open = await sessions();
   }
-  if (open > 0) await proxy.api.execute(`shutdown sessions server ${server}`);
-  await proxy.apply(withRoute(runningModel(proxy), target, 'remove'));
-  return { drained: open === 0, tookMs: Date.now() - startedAt, cutSessions: open };
+  return open;
 }

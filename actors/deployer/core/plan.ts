@@ -34,6 +34,9 @@ export interface DeployInput {
   readonly nonce: string;
 }
 
+/** A unit's route with the container port it serves settled: the one it names, else the unit's first. */
+export type PlannedRoute = UnitRoute & { readonly container_port: number };
+
 /** Start a container (and, once it is healthy, remove the one it replaces); or remove one. */
 export type Step =
   | {
@@ -48,7 +51,7 @@ export type Step =
       readonly health: UnitHealth | undefined;
       readonly replaces: HostedContainer | null;
       /** The unit's route: the new instance joins it once healthy, the one it replaces leaves it (drained) first. */
-      readonly route?: UnitRoute;
+      readonly route?: PlannedRoute;
     }
   | {
       readonly kind: 'remove';
@@ -57,13 +60,13 @@ export type Step =
       readonly container: HostedContainer;
       readonly why: 'surplus' | 'duplicate';
       /** The unit's route, which the container leaves (drained) before it stops. */
-      readonly route?: UnitRoute;
+      readonly route?: PlannedRoute;
     };
 
 export interface DeployPlan {
   readonly steps: readonly Step[];
   /** Instances already on the commit: nothing to do but, for a unit with a route, make sure they are in it. */
-  readonly unchanged: ReadonlyArray<{ readonly unit: string; readonly instance: number; readonly host: string; readonly route?: UnitRoute; readonly container?: HostedContainer }>;
+  readonly unchanged: ReadonlyArray<{ readonly unit: string; readonly instance: number; readonly host: string; readonly route?: PlannedRoute; readonly container?: HostedContainer }>;
   readonly instances: Readonly<Record<string, number>>;
   readonly hosts: number;
 }
@@ -159,7 +162,9 @@ export function planDeployment(input: DeployInput): PlanResult {
   const unchanged: Array<DeployPlan['unchanged'][number]> = [];
   const instances: Record<string, number> = {};
   for (const unit of input.units) {
-    const route = unit.route === undefined ? {} : { route: unit.route };
+    // units.json checks that a unit with a route has a port, and that the one it names is among them.
+    const planned = unit.route === undefined ? undefined : { ...unit.route, container_port: unit.route.container_port ?? unit.ports[0] ?? 0 };
+    const route = planned === undefined ? {} : { route: planned };
     const count = instanceCountOf(unit, input);
     instances[unit.name] = count;
     const image = unit.image ?? input.defaultImage ?? '';
@@ -171,7 +176,7 @@ export function planDeployment(input: DeployInput): PlanResult {
       const old = current.get(instance)?.current ?? null;
       const keep = old !== null && old.state === 'running' && old.labels[LABELS.commit] === input.commit && old.image === image;
       if (keep) {
-        unchanged.push({ unit: unit.name, instance, host: old.host, ...(unit.route === undefined ? {} : { route: unit.route, container: old }) });
+        unchanged.push({ unit: unit.name, instance, host: old.host, ...(planned === undefined ? {} : { route: planned, container: old }) });
         continue;
       }
       let host = old?.host;

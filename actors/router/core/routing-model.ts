@@ -13,7 +13,7 @@ import {
   type Route,
   type RoutingModel,
 } from '../../../runtime/haproxy/core/model.js';
-import type { FeedAuthority, FeedRoute, RouteFeed } from '../ports.js';
+import type { FeedAuthority, FeedRoute, RouteFeed } from '../messages.js';
 
 /** The model to serve and what of the feed it leaves out, e.g. `authority a.test:80: route db:5432 left out: ...`. */
 export interface RoutingPlan {

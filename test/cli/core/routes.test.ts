@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import type { FeedRoute } from '../../../actors/router/messages.js';
 import { routeRows, shareOf } from '../../../cli/core/routes.js';
 
-const backend = (port: number, weight: number, state = 'ready') => ({ hostname: '127.0.0.1', port, weight, state });
+const backend = (port: number, weight: number, state: FeedRoute['state'] = 'ready'): FeedRoute => ({ hostname: '127.0.0.1', port, weight, state, secure_connection: false });
 
 describe('cli/core routes', () => {
   it('a ready backend takes its weight over the ready backends’ sum; drain and maint take none', () => {

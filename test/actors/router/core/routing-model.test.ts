@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { routeCountOf, routingModelOf } from '../../../../actors/router/core/routing-model.js';
-import type { FeedAuthority, FeedRoute } from '../../../../actors/router/ports.js';
+import type { FeedAuthority, FeedRoute } from '../../../../actors/router/messages.js';
 
 const route = (hostname: string, port: number, over: Partial<FeedRoute> = {}): FeedRoute => ({ hostname, port, secure_connection: false, weight: 100, state: 'ready', ...over });
 const feed = (...authorities: FeedAuthority[]) => ({ authorities, timestamp: 1_700_000_000 });
