@@ -1,10 +1,11 @@
+import { runCanary } from './canary.js';
 import { healthCheckOf } from './core/health.js';
 import type { DeployPlan, HostedContainer, PlannedRoute, Step } from './core/plan.js';
 import { busyPortsOf, portsOfLabels, publishPorts } from './core/ports.js';
 import { waitHealthy } from './health-check.js';
 import type { ClusterHost } from './hosts.js';
 import { unitInstanceName } from './messages.js';
-import type { UnitRoute } from '../orchestrator/messages.js';
+import type { Backend, RouteKeeper } from './routes.js';
 import type { RegistryAuth } from '../../runtime/docker/containers.js';
 
 /**
@@ -34,20 +35,6 @@ export interface RolloutDeps {
   /** The cluster's `bind_address`; null: each host's default. */
   readonly bindAddress: string | null;
   readonly routes: RouteKeeper;
-}
-
-/** Where the router reaches an instance: its host's address and the host port of the route's container port. */
-export interface Backend {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** The router's side of a rollout (routes.ts): a unit's instances join its authority and leave it drained. */
-export interface RouteKeeper {
-  /** `backend` takes its share of the authority's requests from now on; resolves once the router serves it. */
-  join(route: UnitRoute, backend: Backend): Promise<void>;
-  /** `backend` gets no new requests; resolves, with what happened, once it is out of the authority. */
-  leave(route: UnitRoute, backend: Backend): Promise<string>;
 }
 
 export type RolloutResult =
@@ -140,12 +127,31 @@ async function startOne(deps: RolloutDeps, step: StartStep, busy: BusyPorts): Pr
   const verdict = await waitHealthy(hostOf(deps, step.host), started.id, check, started.ports);
   if (verdict.kind === 'failed') return abandon(deps, step, started.id, verdict.reason);
   if (step.route !== undefined) {
-    const port = started.ports[String(step.route.container_port)];
-    const joined = port === undefined ? new Error('no host port for its container port') : await deps.routes.join(step.route, { host: hostOf(deps, step.host).address, port }).catch((err: unknown) => err as Error);
-    if (joined instanceof Error) return abandon(deps, step, started.id, `could not join route ${step.route.hostname}:${step.route.port}: ${joined.message}`);
+    const refused = await joinRoute(deps, step, step.route, started.ports);
+    if (refused !== undefined) return abandon(deps, step, started.id, refused);
   }
   if (step.replaces !== null) await retire(deps, step.replaces, step.route);
   return { ports: started.ports };
+}
+
+/** The healthy new instance in its unit's route, judged first when it is the unit's canary; why not, when it is not. */
+async function joinRoute(deps: RolloutDeps, step: StartStep, route: PlannedRoute, ports: Readonly<Record<string, number>>): Promise<string | undefined> {
+  const cannot = (why: string) => `could not join route ${route.hostname}:${route.port}: ${why}`;
+  const port = ports[String(route.container_port)];
+  if (port === undefined) return cannot('no host port for its container port');
+  const backend = { host: hostOf(deps, step.host).address, port };
+  try {
+    if (step.canary === undefined) {
+      await deps.routes.join(route, backend);
+      return undefined;
+    }
+    const outcome = await runCanary(deps, unitInstanceName(step.unit, step.instance), route, step.canary, backend);
+    if (outcome.promoted) return undefined;
+    await deps.notify(await deps.routes.leave(route, backend), false);
+    return outcome.reason;
+  } catch (err) {
+    return cannot((err as Error).message);
+  }
 }
 
 const portsText = (ports: Readonly<Record<string, number>>): string => {

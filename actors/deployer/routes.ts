@@ -1,17 +1,44 @@
-import type { Backend, RouteKeeper } from './rollout.js';
+import { DEFAULT_WEIGHT } from './core/canary.js';
 import { isManagerApiError, type ManagerClient } from '../../http/client/manager-client.js';
 import type { DetailedAuthority } from '../../http/client/schemas.js';
 import type { Messaging } from '../../runtime/messaging/transport.js';
 import type { UnitRoute } from '../orchestrator/messages.js';
-import { DRAIN_REQUESTED, DrainReply, ROUTER_QUEUE, SYNC_REQUESTED, SYNC_TIMEOUT_MS, SyncReply } from '../router/messages.js';
+import { COUNTERS_REQUESTED, CountersReply, DRAIN_REQUESTED, DrainReply, ROUTER_QUEUE, SYNC_REQUESTED, SYNC_TIMEOUT_MS, SyncReply } from '../router/messages.js';
 
 /**
  * A unit's route as a rollout changes it (issue 15): the Manager holds the authority and its backends, the router of
  * the deploy's exchange serves them. An instance joins once healthy: its backend is written `ready` and the router
  * asked to serve it before the rollout goes on, so the instance it replaces still serves until then. An instance
  * leaves before it stops: its backend is set to `drain`, the router waits until its requests have ended (at most
- * `drain_seconds`), and only then is the backend deleted. Both are safe to repeat.
+ * `drain_seconds`), and only then is the backend deleted. Both are safe to repeat. A canary joins with the weight that
+ * gives it its share, and is weighed like the others once promoted.
  */
+
+/** Where the router reaches an instance: its host's address and the host port of the route's container port. */
+export interface Backend {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A backend of an authority and its weight. */
+export interface WeighedBackend {
+  readonly backend: Backend;
+  readonly weight: number;
+}
+
+/** The router's side of a rollout (routes.ts): a unit's instances join its authority and leave it drained. */
+export interface RouteKeeper {
+  /** `backend` takes its share (its `weight`, 100 by default) of the authority's requests from now on; resolves once the router serves it. */
+  join(route: UnitRoute, backend: Backend, weight?: number): Promise<void>;
+  /** `backend` gets no new requests; resolves, with what happened, once it is out of the authority. */
+  leave(route: UnitRoute, backend: Backend): Promise<string>;
+  /** The authority's ready backends other than `backend`, with their weights; none when it does not exist. */
+  peers(route: UnitRoute, backend: Backend): Promise<readonly WeighedBackend[]>;
+  /** Sets the weights of those of the backends the authority has; resolves once the router serves them. */
+  weigh(route: UnitRoute, weights: readonly WeighedBackend[]): Promise<void>;
+  /** The router's counters for the authority's backends. */
+  counters(route: UnitRoute): Promise<CountersReply>;
+}
 
 const addressOf = (b: Backend): string => `${b.host}:${b.port}`;
 const authorityOf = (route: UnitRoute): string => `${route.hostname}:${route.port}`;
@@ -44,13 +71,31 @@ export function routeKeeper(client: ManagerClient, transport: Pick<Messaging, 'r
   const backendIn = (a: DetailedAuthority, b: Backend) => a.routes.find((r) => r.hostname === b.host && r.port === b.port);
 
   return {
-    async join(route, backend) {
+    async join(route, backend, weight = DEFAULT_WEIGHT) {
       const a = await authority(route);
       const existing = backendIn(a, backend);
-      if (existing === undefined) await client.router.addRoute(a.id, { hostname: backend.host, port: backend.port });
-      else if (existing.state !== 'ready') await client.router.updateRoute(a.id, existing.id, { state: 'ready' });
+      if (existing === undefined) await client.router.addRoute(a.id, { hostname: backend.host, port: backend.port, weight });
+      else if (existing.state !== 'ready' || existing.weight !== weight) await client.router.updateRoute(a.id, existing.id, { state: 'ready', weight });
       await served(route, backend);
     },
+
+    async peers(route, backend) {
+      const a = await client.router.authority(route.hostname, route.port);
+      const ready = (a?.routes ?? []).filter((r) => r.state === 'ready' && !(r.hostname === backend.host && r.port === backend.port));
+      return ready.map((r) => ({ backend: { host: r.hostname, port: r.port }, weight: r.weight }));
+    },
+
+    async weigh(route, weights) {
+      const a = await client.router.authority(route.hostname, route.port);
+      if (a === undefined) throw new Error(`authority ${authorityOf(route)} is gone`);
+      for (const { backend, weight } of weights) {
+        const existing = backendIn(a, backend);
+        if (existing !== undefined && existing.weight !== weight) await client.router.updateRoute(a.id, existing.id, { weight });
+      }
+      await router(SYNC_REQUESTED, {}, SYNC_TIMEOUT_MS);
+    },
+
+    counters: async (route) => CountersReply.parse(await router(COUNTERS_REQUESTED, { hostname: route.hostname, port: route.port }, SYNC_TIMEOUT_MS)),
 
     async leave(route, backend) {
       const a = await client.router.authority(route.hostname, route.port);

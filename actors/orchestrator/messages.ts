@@ -80,9 +80,16 @@ export const UnitHealth = z.union([
 export type UnitHealth = z.infer<typeof UnitHealth>;
 
 /**
- * A unit of the deployment repo's `units.json` (issue 6 item 3, replacing Fleet's `*.service` files): what the
- * Deployer runs `instances` times across the cluster's hosts. Each container port gets a host port of the cluster.
+ * A canary release of a routed unit (issue 15; actors/deployer/core/canary.ts): the deploy's first new instance takes
+ * `weight` percent of the route's requests beside the old release for `duration_seconds`; the router's counters of its
+ * 5xx answers and failed connections decide, against `max_error_rate` (0-1), whether the rollout goes on or stops.
  */
+export const UnitCanary = z.strictObject({
+  weight: z.number().int().min(1).max(99),
+  duration_seconds: z.number().int().min(1).max(3_600),
+  max_error_rate: z.number().min(0).max(1),
+});
+
 /**
  * The address clients use for a unit (issue 15): the router's authority `hostname:port`, served by every healthy
  * instance's host port for `container_port` (the unit's first port when absent). A deploy adds an instance's backend
@@ -93,9 +100,14 @@ export const UnitRoute = z.strictObject({
   port: z.number().int().min(1).max(65_535),
   container_port: z.number().int().min(1).max(65_535).optional(),
   drain_seconds: z.number().int().min(0).max(3_600).default(30),
+  canary: UnitCanary.optional(),
 });
 export type UnitRoute = z.infer<typeof UnitRoute>;
 
+/**
+ * A unit of the deployment repo's `units.json` (issue 6 item 3, replacing Fleet's `*.service` files): what the
+ * Deployer runs `instances` times across the cluster's hosts. Each container port gets a host port of the cluster.
+ */
 export const DeployableUnit = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be lower-case letters, digits, "_", "." or "-" (at most 63)'),
   /** The image; the built `<docker_url>:<sha>-<context hash>` when absent. */

@@ -23,3 +23,9 @@ export class DrainRefusedError extends Error {
   override readonly name = 'DrainRefusedError';
   readonly retryable = false;
 }
+
+/** A request named an authority the proxy does not serve (not in the Manager's routes, or left out of them). */
+export class UnservedAuthorityError extends Error {
+  override readonly name = 'UnservedAuthorityError';
+  readonly retryable = false;
+}

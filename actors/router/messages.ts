@@ -1,13 +1,15 @@
 /**
  * The Router's RPC protocol (issue 15), on queue `router` of its exchange. A Deployer asks `sync` right after it wrote a
  * route to the Manager: the reply comes once the proxy serves the Manager's routes. It asks `drain` after it set a
- * route to `drain`: the reply comes once that backend has no session left, or at the deadline.
+ * route to `drain`: the reply comes once that backend has no session left, or at the deadline. It asks `counters`
+ * while a canary takes its share, to judge it by the proxy's own counts.
  */
 import { z } from 'zod';
 
 export const ROUTER_QUEUE = 'router';
 export const SYNC_REQUESTED = 'router.sync_requested';
 export const DRAIN_REQUESTED = 'router.drain_requested';
+export const COUNTERS_REQUESTED = 'router.counters_requested';
 
 /** How long a sync may take: a Manager read and, at worst, a reload. A drain's caller waits `timeout_ms` more. */
 export const SYNC_TIMEOUT_MS = 30_000;
@@ -45,6 +47,37 @@ export const DrainReply = z.strictObject({
   sessions: z.number().int().nonnegative(),
 });
 export type DrainReply = z.infer<typeof DrainReply>;
+
+/** The counters of every backend the router serves for authority `hostname:port` (a canary's judge reads them). */
+export const CountersRequested = z.strictObject({
+  hostname: z.string().min(1),
+  port: Port,
+});
+export type CountersRequested = z.infer<typeof CountersRequested>;
+
+const NonNegative = z.number().int().nonnegative();
+
+/**
+ * Counted by HAProxy worker `worker_pid` since it started (a reload starts them again under a new pid). `status` is
+ * HAProxy's (UP, DOWN, DRAIN, MAINT, `UP 1/2`...); `connection_errors` counts failed connection attempts whatever
+ * became of the request (failed, tried again, moved to another server); `response_errors` aborted or invalid answers.
+ */
+export const CountersReply = z.strictObject({
+  worker_pid: NonNegative,
+  servers: z.array(
+    z.strictObject({
+      host: z.string(),
+      port: Port,
+      status: z.string(),
+      weight: NonNegative,
+      requests: NonNegative,
+      responses_5xx: NonNegative,
+      connection_errors: NonNegative,
+      response_errors: NonNegative,
+    }),
+  ),
+});
+export type CountersReply = z.infer<typeof CountersReply>;
 
 // The Router's input: the Manager's `GET /router/routes` as the typed client reads it (http/client/router-api.ts).
 

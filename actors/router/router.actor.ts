@@ -41,6 +41,7 @@ export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.u
 
   async function answer(request: RouterRequest): Promise<Outcome> {
     if (request.kind === 'drain') return { type: 'ack', reply: await router.drain(request) };
+    if (request.kind === 'counters') return { type: 'ack', reply: await router.counters(request) };
     const { model, problems } = await router.sync();
     return { type: 'ack', reply: { authorities: model.authorities.length, routes: routeCountOf(model), problems } };
   }

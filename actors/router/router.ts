@@ -5,10 +5,10 @@
 import { mkdir } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { routeCountOf, routingModelOf, type RoutingPlan } from './core/routing-model.js';
-import { DrainRefusedError, ProxyExitedError } from './errors.js';
-import type { DrainReply, DrainRequested } from './messages.js';
+import { DrainRefusedError, ProxyExitedError, UnservedAuthorityError } from './errors.js';
+import type { CountersReply, CountersRequested, DrainReply, DrainRequested } from './messages.js';
 import type { RouteSource } from './ports.js';
-import { addressOf, authorityKey, backendNameOf, serverNameOf, type RoutingModel } from '../../runtime/haproxy/core/model.js';
+import { addressOf, authorityKey, backendNameOf, serverNameOf, type Authority, type RoutingModel } from '../../runtime/haproxy/core/model.js';
 import { sessionsLeft } from '../../runtime/haproxy/drain.js';
 import { HaproxyProcess, type HaproxyOptions } from '../../runtime/haproxy/process.js';
 import { Lane } from '../../runtime/core/lane.js';
@@ -46,6 +46,23 @@ export class Router {
     const startedAt = Date.now();
     const sessions = await sessionsLeft(this.proxy, server, { until: startedAt + req.timeout_ms, pollIntervalMs: DRAIN_POLL_MS });
     return { drained: sessions === 0, waited_ms: Date.now() - startedAt, sessions };
+  }
+
+  /** The proxy's counters for each backend of the authority it serves (as served now: no sync first). */
+  async counters(req: CountersRequested): Promise<CountersReply> {
+    if (this.proxy?.model === undefined) await this.sync();
+    const proxy = this.proxy;
+    if (proxy?.model === undefined) throw new UnservedAuthorityError(`the proxy is not running, so it serves no authority ${req.hostname}:${req.port}`);
+    const authority = authorityOf(proxy.model, req.hostname, req.port);
+    const backend = backendNameOf(authority);
+    const [stats, worker] = await Promise.all([proxy.api.serverStats(), proxy.api.workerPid()]);
+    const servers = authority.routes.flatMap((route) => {
+      const row = stats.find((s) => s.backend === backend && s.server === serverNameOf(route));
+      if (row === undefined) return [];
+      const { status, weight, requests, responses5xx, connectionErrors, responseErrors } = row;
+      return [{ host: route.host, port: route.port, status, weight, requests, responses_5xx: responses5xx, connection_errors: connectionErrors, response_errors: responseErrors }];
+    });
+    return { worker_pid: worker, servers };
   }
 
   /** Stops the proxy (on shutdown, or before the actor restarts). */
@@ -101,12 +118,19 @@ export class Router {
   }
 }
 
+/** The served authority `hostname:port`; refused when the router does not serve it. */
+function authorityOf(model: RoutingModel, hostname: string, port: number): Authority {
+  const key = `${hostname.toLowerCase()}:${port}`;
+  const authority = model.authorities.find((a) => authorityKey(a) === key);
+  if (authority === undefined) throw new UnservedAuthorityError(`no authority ${key} among the routes the router serves`);
+  return authority;
+}
+
 /** The `backend/server` of the drained route in the served model; refused when it is not there or not draining. */
 function serverOf(model: RoutingModel, req: DrainRequested): string {
   const key = `${req.hostname.toLowerCase()}:${req.port}`;
   const address = addressOf({ host: req.backend_host, port: req.backend_port });
-  const authority = model.authorities.find((a) => authorityKey(a) === key);
-  if (authority === undefined) throw new DrainRefusedError(`no authority ${key} among the routes the router serves`);
+  const authority = authorityOf(model, req.hostname, req.port);
   const route = authority.routes.find((r) => addressOf(r) === address);
   if (route === undefined) throw new DrainRefusedError(`authority ${key} has no route ${address} among the routes the router serves`);
   if (route.state === 'ready') throw new DrainRefusedError(`route ${address} of authority ${key} is ready, not draining: set its state to drain in the Manager first`);

@@ -4,7 +4,8 @@ import { planDeployment, type HostedContainer } from '../../actors/deployer/core
 import { portAllocator } from '../../actors/deployer/deploy.js';
 import type { ClusterHost } from '../../actors/deployer/hosts.js';
 import { LABELS } from '../../actors/deployer/messages.js';
-import { rollout, type PortAllocator, type RouteKeeper } from '../../actors/deployer/rollout.js';
+import { rollout, type PortAllocator } from '../../actors/deployer/rollout.js';
+import type { RouteKeeper } from '../../actors/deployer/routes.js';
 import { DeployableUnit } from '../../actors/orchestrator/messages.js';
 import { sleep } from '../../runtime/core/promises.js';
 import { containerOps } from '../../runtime/docker/containers.js';
@@ -27,10 +28,8 @@ const POLL_MS = 200;
 const CALLS = 200;
 
 /** The bench's unit declares no route, so the rollout never asks a router. */
-const NO_ROUTES: RouteKeeper = {
-  join: () => Promise.reject(new Error('the bench unit has no route')),
-  leave: () => Promise.reject(new Error('the bench unit has no route')),
-};
+const noRoute = (): Promise<never> => Promise.reject(new Error('the bench unit has no route'));
+const NO_ROUTES: RouteKeeper = { join: noRoute, leave: noRoute, peers: noRoute, weigh: noRoute, counters: noRoute };
 
 const UNIT = DeployableUnit.parse({ name: 'bench', ports: [8080], instances: INSTANCES, health: { http: { path: '/health', timeout_seconds: 30, interval_seconds: POLL_MS / 1_000 } } });
 

@@ -1,4 +1,5 @@
 import type { ContainerSpec, ContainerSummary } from '../../../runtime/docker/containers.js';
+import type { CanarySpec } from './canary.js';
 import type { DeployableUnit, UnitHealth, UnitRoute } from '../../orchestrator/messages.js';
 import { LABELS, unitInstanceName } from '../messages.js';
 
@@ -52,6 +53,8 @@ export type Step =
       readonly replaces: HostedContainer | null;
       /** The unit's route: the new instance joins it once healthy, the one it replaces leaves it (drained) first. */
       readonly route?: PlannedRoute;
+      /** The unit's first start when its route has a canary: this instance is judged before the rollout goes on. */
+      readonly canary?: CanarySpec;
     }
   | {
       readonly kind: 'remove';
@@ -185,7 +188,8 @@ export function planDeployment(input: DeployInput): PlanResult {
         bump(unitLoad, host);
         bump(clusterLoad, host);
       }
-      starts.push({ kind: 'start', unit: unit.name, instance, host, spec: containerSpec(input, unit, instance), containerPorts: unit.ports, health: unit.health, replaces: old, ...route });
+      const canary = planned?.canary !== undefined && !starts.some((s) => s.unit === unit.name) ? { canary: planned.canary } : {};
+      starts.push({ kind: 'start', unit: unit.name, instance, host, spec: containerSpec(input, unit, instance), containerPorts: unit.ports, health: unit.health, replaces: old, ...route, ...canary });
     }
     for (const [instance, { current: c, extra }] of [...current].sort(([a], [b]) => a - b)) {
       if (instance >= count) removals.push({ kind: 'remove', unit: unit.name, instance, container: c, why: 'surplus', ...route });

@@ -82,7 +82,7 @@ describe('router intake: what queue `router` takes', () => {
     expect(decodeRequest(drain, DRAIN_REQUESTED)).to.deep.equal({ ok: true, value: { kind: 'drain', ...drain } });
   });
   it('refuses an unknown type and a bad field, naming it', () => {
-    expect(decodeRequest({}, 'router.reload')).to.deep.equal({ ok: false, reason: 'unexpected message type "router.reload" (expected router.sync_requested or router.drain_requested)' });
+    expect(decodeRequest({}, 'router.reload')).to.deep.equal({ ok: false, reason: 'unexpected message type "router.reload" (expected router.sync_requested, router.drain_requested or router.counters_requested)' });
     expect(decodeRequest({ ...drain, timeout_ms: -1 }, DRAIN_REQUESTED)).to.deep.equal({ ok: false, reason: 'timeout_ms: Too small: expected number to be >=0' });
     expect(decodeRequest({ force: true }, SYNC_REQUESTED)).to.have.property('ok', false);
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DRAIN_REQUESTED, SYNC_REQUESTED } from '../../../actors/router/messages.js';
+import { COUNTERS_REQUESTED, DRAIN_REQUESTED, SYNC_REQUESTED } from '../../../actors/router/messages.js';
 import type { ManagerClient } from '../../../http/client/manager-client.js';
 import type { AnyRoute } from '../../../http/route.js';
 import { MANAGER_ROUTES } from '../../../http/routes/index.js';
@@ -94,6 +94,32 @@ forEachDatabase('router: the real Router serving a real Manager routes through H
     expect((await Promise.all(inFlight)).map((r) => r.status)).to.deep.equal([200, 200]);
     expect((await get(port, app.hostname)).body).to.equal('b');
     expect((await rejectionOf(running.request(DRAIN_REQUESTED, { ...target, backend_port: 1 }))).message).to.match(/has no route 127\.0\.0\.1:1 among the routes/);
+  });
+
+  it("counters: each backend's state, requests and 5xx answers as the proxy counts them, with the counting worker", async () => {
+    const [a, b] = [await h.backend('a'), await h.backend('b')];
+    const port = await closedPort();
+    const gone = await closedPort();
+    const app = await authority(port);
+    await client.router.addRoute(app.id, backendRoute(a.port, { weight: 30 }));
+    await client.router.addRoute(app.id, backendRoute(b.port, { weight: 10 }));
+    await client.router.addRoute(app.id, backendRoute(gone, { weight: 10 }));
+    running = await startRouter(routerArgs(access, h.newDir(), { resyncMs: 60_000 }));
+    await sync(running);
+    type Counters = { worker_pid: number; servers: Array<{ port: number; status: string; weight: number; requests: number; responses_5xx: number }> };
+    const counters = async () => (await running!.request(COUNTERS_REQUESTED, { hostname: app.hostname.toUpperCase(), port })) as Counters;
+    await waitFor('the closed port found down by its check', async () => (await counters()).servers.some((s) => s.port === gone && s.status === 'DOWN'), 5_000);
+    for (let i = 0; i < 10; i += 1) await get(port, app.hostname, '/fail');
+    const reply = await counters();
+    expect(reply.worker_pid).to.be.a('number').and.above(0);
+    const byPort = new Map(reply.servers.map((s) => [s.port, s]));
+    expect([...byPort.keys()].sort()).to.deep.equal([a.port, b.port, gone].sort());
+    expect(byPort.get(a.port)).to.include({ weight: 30, requests: a.hits, responses_5xx: a.hits });
+    expect(byPort.get(a.port)?.status).to.match(/^UP/);
+    expect(byPort.get(b.port)).to.include({ requests: b.hits, responses_5xx: b.hits });
+    expect(a.hits + b.hits, 'every request answered by a live backend').to.equal(10);
+    expect(byPort.get(gone)).to.include({ status: 'DOWN', requests: 0 });
+    expect((await rejectionOf(running.request(COUNTERS_REQUESTED, { hostname: 'unknown.test', port }))).message).to.match(/no authority unknown\.test:\d+ among the routes the router serves/);
   });
 
   it('kill -9 of the HAProxy master: the Router crashes, restarts, and serves the Manager routes again', async () => {

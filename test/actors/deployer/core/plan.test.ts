@@ -105,6 +105,16 @@ describe('deployer core: the deploy plan', () => {
     });
     expect(step.containerPorts).to.deep.equal([8080]);
   });
+
+  it("a route's canary goes with its unit's first start only; a unit without one has none", () => {
+    const canary = { weight: 10, duration_seconds: 30, max_error_rate: 0.05 };
+    const routed = unit({ route: { hostname: 'web.example.test', port: 8000, canary } });
+    const other = DeployableUnit.parse({ name: 'api', ports: [9000], route: { hostname: 'api.example.test', port: 8000 } });
+    const existing = [running('h1', 0, 20000, 'old'), running('h2', 1, 20001, 'old')];
+    const steps = plan({ commit: 'ffff', defaultImage: 'reg/web:ffff', units: [routed, other], existing }).steps;
+    const canaries = steps.map((s) => `${s.unit}@${s.instance}: ${s.kind === 'start' && s.canary !== undefined ? s.canary.weight : '-'}`);
+    expect(canaries).to.deep.equal(['web@0: 10', 'web@1: -', 'web@2: -', 'api@0: -', 'api@1: -', 'api@2: -']);
+  });
 });
 
 describe('deployer core: cluster ports', () => {
