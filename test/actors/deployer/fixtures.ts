@@ -26,6 +26,8 @@ import { awaiting } from '../../helpers/dispatch.js';
 import { captureLogs } from '../../helpers/log-capture.js';
 import type { TestHost } from '../../helpers/docker-hosts.js';
 import { waitFor } from '../../helpers/wait.js';
+import { get } from '../../runtime/haproxy/harness.js';
+import { sleep } from '../../../runtime/core/promises.js';
 import { testSecrets, type HarnessDeps } from '../../http/harness.js';
 
 const run = promisify(execFile);
@@ -82,13 +84,18 @@ export async function seedCluster(m: TestManager, token: string, hosts: readonly
 
 /**
  * A small HTTP image on the first host, pushed to the open registry so the others pull it: busybox httpd serving
- * `<version> <unit instance>` at `/` and `ok` at `/health`, unless `healthy` is false (no `/health`: a 404). The shell
- * stays PID 1 and exits on SIGTERM, as a real service does, so a stop does not wait out Docker's grace period.
+ * `<version> <unit instance>` at `/` and `ok` at `/health`, unless `healthy` is false (no `/health`: a 404); with
+ * `answers` 500, `/` answers that status (a CGI) while `/health` stays ok. The shell stays PID 1 and exits on SIGTERM,
+ * as a real service does, so a stop does not wait out Docker's grace period.
  */
-export async function buildWebImage(repo: string, version: string, healthy = true): Promise<string> {
+export async function buildWebImage(repo: string, version: string, healthy = true, answers: 200 | 500 = 200): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'oa-deployer-image-'));
   const health = healthy ? 'echo ok > /www/health; ' : '';
-  const script = `echo "$VERSION $OA_UNIT" > /www/index.html; ${health}echo "web $VERSION starting"; ${healthy ? '' : 'echo "web $VERSION: health endpoint disabled"; '}httpd -f -p 8080 -h /www & trap 'kill $!; exit 0' TERM; wait`;
+  const index =
+    answers === 200
+      ? 'echo "$VERSION $OA_UNIT" > /www/index.html; '
+      : `mkdir -p /www/cgi-bin; printf '#!/bin/sh\\nprintf "HTTP/1.0 500 Internal Server Error\\\\r\\\\n\\\\r\\\\n$VERSION $OA_UNIT\\\\n"\\n' > /www/cgi-bin/index.cgi; chmod +x /www/cgi-bin/index.cgi; `;
+  const script = `${index}${health}echo "web $VERSION starting"; ${healthy ? '' : 'echo "web $VERSION: health endpoint disabled"; '}httpd -f -p 8080 -h /www & trap 'kill $!; exit 0' TERM; wait`;
   writeFileSync(join(dir, 'Dockerfile'), `FROM openaperture/busybox:latest\nENV VERSION=${version}\nRUN mkdir -p /www\nCMD ["sh", "-c", ${JSON.stringify(script)}]\n`);
   const image = `${repo}:${version}`;
   try {
@@ -195,6 +202,34 @@ export async function startDeployer(m: TestManager, args: Partial<DeployerArgs> 
     async stop() {
       await system.shutdown(5_000);
       await transport.close();
+    },
+  };
+}
+
+/** What clients through the router saw: each answer's status and body, in order. */
+export interface Probe {
+  readonly answers: Array<{ readonly status: number; readonly body: string }>;
+  stop(): Promise<void>;
+}
+
+/** `clients` clients, each sending a request every `everyMs` (at most) to `host` on the router's `port`, until stopped. */
+export function startProbe(port: number, host: string, opts: { readonly everyMs?: number; readonly clients?: number } = {}): Probe {
+  const answers: Array<{ status: number; body: string }> = [];
+  const everyMs = opts.everyMs ?? 20;
+  let probing = true;
+  const client = async (): Promise<void> => {
+    while (probing) {
+      const started = Date.now();
+      answers.push(await get(port, host).catch((err: Error) => ({ status: 0, body: err.message })));
+      await sleep(Math.max(0, everyMs - (Date.now() - started)));
+    }
+  };
+  const loops = Promise.all(Array.from({ length: opts.clients ?? 1 }, client));
+  return {
+    answers,
+    async stop() {
+      probing = false;
+      await loops;
     },
   };
 }

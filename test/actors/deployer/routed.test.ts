@@ -13,32 +13,7 @@ import { closedPort } from '../../helpers/ports.js';
 import { needs, services } from '../../helpers/services.js';
 import { get } from '../../runtime/haproxy/harness.js';
 import { routerArgs, startRouter, type TestRouter } from '../router/harness.js';
-import { buildWebImage, cleanHosts, seedCluster, startDeployer, startManager, type TestDeployer, type TestManager } from './fixtures.js';
-
-/** What a client at 50 requests a second through the router saw: each answer's status and body. */
-interface Probe {
-  readonly answers: Array<{ readonly status: number; readonly body: string }>;
-  stop(): Promise<void>;
-}
-
-function probeAt50PerSecond(port: number, host: string): Probe {
-  const answers: Array<{ status: number; body: string }> = [];
-  let probing = true;
-  const loop = (async () => {
-    while (probing) {
-      const started = Date.now();
-      answers.push(await get(port, host).catch((err: Error) => ({ status: 0, body: err.message })));
-      await sleep(Math.max(0, 20 - (Date.now() - started)));
-    }
-  })();
-  return {
-    answers,
-    async stop() {
-      probing = false;
-      await loop;
-    },
-  };
-}
+import { buildWebImage, cleanHosts, seedCluster, startDeployer, startManager, startProbe, type Probe, type TestDeployer, type TestManager } from './fixtures.js';
 
 const failedOf = (p: Probe) => p.answers.filter((a) => a.status !== 200);
 const versionsOf = (p: Probe) => new Set(p.answers.filter((a) => a.status === 200).map((a) => a.body.split(' ')[0]));
@@ -108,7 +83,7 @@ describe('Deployer and Router: a unit with a route keeps one address across re-d
   });
 
   it('three consecutive re-deploys of 6 instances under 50 requests/s through the router: 0 failed requests', async () => {
-    const probe = probeAt50PerSecond(port, hostname);
+    const probe = startProbe(port, hostname);
     const rounds: Array<[string, string]> = [
       [images.v2, commits[1]!],
       [images.v1, commits[2]!],
@@ -129,7 +104,7 @@ describe('Deployer and Router: a unit with a route keeps one address across re-d
 
   it('a release that fails its health check gets no request; the old release keeps serving', async () => {
     const before = await backends();
-    const probe = probeAt50PerSecond(port, hostname);
+    const probe = startProbe(port, hostname);
     const reply = await deployer.deploy(request(images.broken, commits[4]!));
     await sleep(500);
     await probe.stop();
