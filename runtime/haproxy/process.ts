@@ -50,6 +50,8 @@ export class HaproxyError extends Error {
 
 const OUTPUT_LINES = 40;
 const POLL_MS = 25;
+/** How long a `del server` refused for connections still attached is asked again (a worker closes them within ms). */
+const DEL_SERVER_PATIENCE_MS = 5_000;
 
 export class HaproxyProcess {
   readonly api: RuntimeApi;
@@ -157,10 +159,25 @@ export class HaproxyProcess {
           : planChange(this.current, next, this.opts.settings);
       this.current = undefined;
       if (change.kind === 'reload') await this.reloadWith(next);
-      else for (const command of change.commands) await this.api.execute(command);
+      else for (const command of change.commands) await this.execute(command);
       this.current = next;
       return change;
     });
+  }
+
+  /**
+   * Runs one command of a change. After `disable server` the worker closes the server's idle connections on each
+   * thread in its own time, and `del server` is refused until it has ("Server still has connections attached to
+   * it"): that refusal is asked again every POLL_MS for DEL_SERVER_PATIENCE_MS.
+   */
+  private async execute(command: string): Promise<void> {
+    const until = Date.now() + DEL_SERVER_PATIENCE_MS;
+    for (;;) {
+      const refusal = await this.api.execute(command).then(() => undefined, (err: unknown) => err as Error);
+      if (refusal === undefined) return;
+      if (!(command.startsWith('del server ') && /still has connections attached/.test(refusal.message) && Date.now() < until)) throw refusal;
+      await sleep(POLL_MS);
+    }
   }
 
   /** Reloads on `next` even when the Runtime API could do the change (e.g. to start from a known state). */

@@ -1,18 +1,10 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { STEP_COMPLETED, STEP_FAILED } from '../../../actors/orchestrator/messages.js';
-import { managerClient, type ManagerClient } from '../../../http/client/manager-client.js';
 import { sleep } from '../../../runtime/core/promises.js';
-import { MemoryBroker } from '../../../runtime/messaging/memory-transport.js';
-import { needsDockerHosts, testDockerHosts, threeHosts } from '../../helpers/docker-hosts.js';
-import { captureLogs } from '../../helpers/log-capture.js';
-import { closedPort } from '../../helpers/ports.js';
-import { needs, services } from '../../helpers/services.js';
-import { routerArgs, startRouter, type TestRouter } from '../router/harness.js';
-import { buildWebImage, cleanHosts, seedCluster, startDeployer, startManager, startProbe, type Probe, type TestDeployer, type TestManager } from './fixtures.js';
+import { needsDockerHosts } from '../../helpers/docker-hosts.js';
+import { needs } from '../../helpers/services.js';
+import { buildWebImage, startProbe, type Probe } from './fixtures.js';
+import { startRoutedWorld, type RoutedWorld } from './routed-world.js';
 
 const versionOf = (a: Probe['answers'][number]) => a.body.split(' ')[0];
 
@@ -20,68 +12,29 @@ describe('Deployer and Router: canary releases judged by the router counters (re
   this.timeout(600_000);
   needs('docker', 'registry', 'sshd', 'haproxy');
   needsDockerHosts();
-  const cluster = `canary-${randomUUID().slice(0, 8)}`;
-  const hostname = `web-${cluster}.example.test`;
   const commits = ['a1', 'b2', 'c3'].map((c) => c.repeat(20));
-  let repo: string;
+  const canary = { weight: 10, duration_seconds: 20, max_error_rate: 0.05 };
+  let world: RoutedWorld;
   let images: Record<'v1' | 'v2' | 'failing', string>;
-  let manager: TestManager;
-  let deployer: TestDeployer;
-  let router: TestRouter;
-  let client: ManagerClient;
-  let workflowId: string;
-  let port: number;
-  let dir: string;
 
   before(async () => {
-    repo = `${services().registry}/oa-canary-test-${cluster}/web`;
+    world = await startRoutedWorld('canary');
+    const { repo } = world;
     images = { v1: await buildWebImage(repo, 'v1'), v2: await buildWebImage(repo, 'v2'), failing: await buildWebImage(repo, 'failing', true, 500) };
-    manager = await startManager();
-    workflowId = await seedCluster(manager, cluster, threeHosts());
-    const broker = new MemoryBroker();
-    dir = mkdtempSync(join(tmpdir(), 'oa-canary-'));
-    router = await startRouter(routerArgs({ baseUrl: manager.baseUrl, ...manager.client }, join(dir, 'router')), broker);
-    deployer = await startDeployer(manager, {}, broker);
-    client = managerClient({ baseUrl: manager.baseUrl, ...manager.client, log: captureLogs().log });
-    port = await closedPort();
-    const first = await deployer.deploy(request(images.v1, commits[0]!));
+    const first = await world.deployer.deploy(request(images.v1, commits[0]!));
     expect(first.type, String(first.payload.failure_reason)).to.equal(STEP_COMPLETED);
   });
-  after(async () => {
-    await deployer?.stop();
-    await router?.stop();
-    await manager?.close();
-    await cleanHosts(testDockerHosts().sockets, cluster, repo);
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
-  const canary = { weight: 10, duration_seconds: 20, max_error_rate: 0.05 };
-  function request(image: string, commit: string, withCanary = false) {
-    return {
-      id: workflowId,
-      etcd_token: cluster,
-      docker_image: image,
-      source_commit_hash: commit,
-      deploy_messaging_exchange_id: '1',
-      deployable_units: [
-        {
-          name: 'web',
-          ports: [8080],
-          instances: 3,
-          health: { http: { path: '/health', timeout_seconds: 4, interval_seconds: 0.2 } },
-          route: { hostname, port, drain_seconds: 5, ...(withCanary ? { canary } : {}) },
-        },
-      ],
-    };
-  }
-  const backends = async () => (await client.router.authority(hostname, port))?.routes.map((r) => `${r.hostname}:${r.port} ${r.state} ${r.weight}`).sort() ?? [];
-  const said = (pattern: RegExp) => deployer.chat.some((c) => pattern.test(c.message));
+  const request = (image: string, commit: string, withCanary = false) => world.request(image, commit, { instances: 3, route: { drain_seconds: 5, ...(withCanary ? { canary } : {}) } });
+  const backends = () => world.backends();
+  const said = (pattern: RegExp) => world.deployer.chat.some((c) => pattern.test(c.message));
 
   it('at 10%, the canary takes 7-13% of 2,000+ requests through its window, is promoted, and the rollout goes on', async () => {
-    const probe = startProbe(port, hostname, { everyMs: 0, clients: 4 });
+    const probe = startProbe(world.port, world.hostname, { everyMs: 0, clients: 4 });
     // The answers between the Deployer saying the canary took its share and saying it was promoted.
     const window = { from: -1, to: -1 };
-    const deploy = deployer.deploy(request(images.v2, commits[1]!, true));
+    const deploy = world.deployer.deploy(request(images.v2, commits[1]!, true));
     const marking = (async () => {
       while (window.to < 0 && !(await Promise.race([deploy.then(() => true), sleep(5).then(() => false)]))) {
         if (window.from < 0 && said(/^Canary of web@0\.service: .* takes 10% of route/)) window.from = probe.answers.length;
@@ -100,16 +53,16 @@ describe('Deployer and Router: canary releases judged by the router counters (re
     expect(during.length).to.be.at.least(2_000);
     expect(share).to.be.within(0.07, 0.13);
     expect(probe.answers.filter((a) => a.status !== 200)).to.deep.equal([]);
-    expect(deployer.chat.find((c) => /promoted/.test(c.message))?.message).to.match(/promoted: error rate 0\.0% \(0 of \d+ requests\), \d+\.\d% of the route's \d+ requests, in 2\d\.\d s$/);
+    expect(world.deployer.chat.find((c) => /promoted/.test(c.message))?.message).to.match(/promoted: error rate 0\.0% \(0 of \d+ requests\), \d+\.\d% of the route's \d+ requests, in 2\d\.\d s$/);
     expect(await backends(), 'three v2 backends at the default weight').to.have.length(3).and.satisfy((all: string[]) => all.every((b) => b.endsWith(' ready 100')));
     expect(new Set(probe.answers.slice(-20).map(versionOf))).to.deep.equal(new Set(['v2']));
   });
 
   it('a canary answering 5xx is aborted within its window, naming the error rate; the old release keeps serving, untouched', async () => {
     const before = await backends();
-    const probe = startProbe(port, hostname, { everyMs: 0, clients: 4 });
+    const probe = startProbe(world.port, world.hostname, { everyMs: 0, clients: 4 });
     const startedAt = Date.now();
-    const reply = await deployer.deploy(request(images.failing, commits[2]!, true));
+    const reply = await world.deployer.deploy(request(images.failing, commits[2]!, true));
     const tookMs = Date.now() - startedAt;
     await sleep(500);
     await probe.stop();
