@@ -15,6 +15,7 @@ import { generateKeyPair, loadKeyPair } from '../../http/secrets.js';
 import type { Workflow } from '../../entities/workflows.js';
 import { createLogger } from '../../runtime/logger.js';
 import { MemoryBroker } from '../../runtime/messaging/memory-transport.js';
+import { measureLoad, medianLoad, type Load } from './load.js';
 import type { BenchResult } from './report.js';
 import { scratchPostgres } from '../http/harness.js';
 
@@ -25,7 +26,6 @@ import { scratchPostgres } from '../http/harness.js';
  * The baseline runs the same lookup (`select "w0".* ... limit 1`, bound) on a `pg.Pool` as large as MikroORM's
  * default (knex: 10), and serialises the row with the same `workflowJson`. It checks no token: what the Manager adds
  * (routing, auth, validation, its pool and column conversion) is what is measured.
- * autocannon runs in a worker thread so the load generator does not share the servers' event loop.
  */
 const CONNECTIONS = 100;
 const ROUNDS = 3;
@@ -83,30 +83,8 @@ function bareApp(pool: pg.Pool): Koa {
   return app;
 }
 
-interface Load {
-  readonly requestsPerSecond: number;
-  readonly p50: number;
-  readonly p99: number;
-}
-
-async function load(url: string, token: string, seconds: number): Promise<Load> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, workers: 1, headers: { authorization: `Bearer ${token}` } });
-  const failed = result.errors + result.timeouts + result.non2xx;
-  if (failed > 0 || result.requests.total === 0) {
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts of ${result.requests.total} requests`);
-  }
-  return { requestsPerSecond: result.requests.total / (result.duration || seconds), p50: result.latency.p50, p99: result.latency.p99 };
-}
-
-/** Each figure's median over the rounds (taken separately: the rounds need not agree on which was the median). */
-function medianLoad(rounds: readonly Load[]): Load {
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  return {
-    requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
-    p50: median(rounds.map((r) => r.p50)),
-    p99: median(rounds.map((r) => r.p99)),
-  };
-}
+const load = (url: string, token: string, seconds: number): Promise<Load> =>
+  measureLoad({ url, connections: CONNECTIONS, duration: seconds, headers: { authorization: `Bearer ${token}` } });
 
 async function getJson(url: string, token: string): Promise<unknown> {
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
