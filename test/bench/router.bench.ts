@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { routeKeeper } from '../../actors/deployer/routes.js';
-import type { Backend } from '../../actors/deployer/rollout.js';
+import type { Backend } from '../../actors/deployer/routes.js';
 import type { UnitRoute } from '../../actors/orchestrator/messages.js';
 import { managerClient } from '../../http/client/manager-client.js';
 import { serverOptions } from '../../runtime/haproxy/core/config.js';
