@@ -10,6 +10,8 @@ export interface Authority extends Timestamps {
   id: number;
   hostname: string;
   port: number;
+  /** The plain port on which the router redirects this hostname to its https address; null: no redirect. */
+  redirect_http_port: number | null;
 }
 
 export const AuthoritySchema = new EntitySchema<Authority>({
@@ -19,6 +21,7 @@ export const AuthoritySchema = new EntitySchema<Authority>({
     id: { type: 'number', primary: true, autoincrement: true },
     hostname: { type: 'string' },
     port: { type: 'number' },
+    redirect_http_port: { type: 'number', nullable: true },
     ...timestampProperties,
   },
 });
@@ -69,4 +72,25 @@ export const DeletedAuthoritySchema = new EntitySchema<DeletedAuthority>({
   },
 });
 
-export const ROUTER_ENTITIES = [AuthoritySchema, RouterRouteSchema, DeletedAuthoritySchema];
+/** An authority's certificate: the PEM chain (leaf first) it serves by SNI, and its private key, sealed. */
+export interface AuthorityCertificate extends Timestamps {
+  id: number;
+  authority_id: number;
+  certificate: string;
+  /** Sealed (http/secrets.ts); opened only for the router's TLS feed. */
+  private_key: string;
+}
+
+export const AuthorityCertificateSchema = new EntitySchema<AuthorityCertificate>({
+  name: 'AuthorityCertificate',
+  tableName: 'authority_certificates',
+  properties: {
+    id: { type: 'number', primary: true, autoincrement: true },
+    authority_id: { type: 'number', unique: true },
+    certificate: { type: 'text' },
+    private_key: { type: 'text' },
+    ...timestampProperties,
+  },
+});
+
+export const ROUTER_ENTITIES = [AuthoritySchema, RouterRouteSchema, DeletedAuthoritySchema, AuthorityCertificateSchema];

@@ -55,7 +55,7 @@ export function routerArgsFromEnv(env: Readonly<Record<string, string | undefine
   const dir = resolve(e.ROUTER_DIR ?? join(e.OA_DATA_DIR ?? '.data', 'router'));
   let settings: ProxySettings;
   try {
-    settings = proxySettings({ statsSocket: join(dir, 'admin.sock'), bindAddress: e.ROUTER_BIND_ADDRESS });
+    settings = proxySettings({ statsSocket: join(dir, 'admin.sock'), certDir: join(dir, 'certs'), bindAddress: e.ROUTER_BIND_ADDRESS });
   } catch (err) {
     if (err instanceof ProxySettingsError) throw new ConfigError([`ROUTER_DIR: ${err.message} (got ${JSON.stringify(dir)})`]);
     throw err;

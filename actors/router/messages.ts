@@ -102,3 +102,17 @@ export interface RouteFeed {
   readonly authorities: readonly FeedAuthority[];
   readonly timestamp: number;
 }
+
+/**
+ * An authority's TLS as the Manager's `GET /router/tls` gives it to the router alone: its certificate chain and key
+ * (PEM; `private_key` null with the Manager's `problem` when it could not open it), and the plain port that redirects
+ * to it. Authorities with neither are not listed.
+ */
+export interface FeedTls {
+  readonly hostname: string;
+  readonly port: number;
+  readonly redirect_http_port: number | null;
+  readonly certificate: string | null;
+  readonly private_key: string | null;
+  readonly problem: string | null;
+}

@@ -73,7 +73,7 @@ export class Router {
   private async syncNow(): Promise<RoutingPlan> {
     const { log } = this.deps;
     this.proxy ??= await this.takeOver();
-    const plan = routingModelOf(await this.deps.source.routes());
+    const plan = routingModelOf(await this.deps.source.routes(), await this.deps.source.tls());
     this.sayProblems(plan.problems);
     const counts = { authorities: plan.model.authorities.length, routes: routeCountOf(plan.model) };
     if (this.proxy === undefined) {

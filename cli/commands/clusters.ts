@@ -75,7 +75,8 @@ interface AddHostOptions {
   readonly label: string[];
 }
 
-async function fileText(path: string | undefined, option: string): Promise<string | undefined> {
+/** The text of the file an option names; one that cannot be read is a CliError naming the option. */
+export async function fileText(path: string | undefined, option: string): Promise<string | undefined> {
   if (path === undefined) return undefined;
   try {
     return await readFile(path, 'utf8');

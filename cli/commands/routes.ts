@@ -4,7 +4,8 @@ import { authoritySpec } from '../core/inputs.js';
 import { routeRows, type RouteRow } from '../core/routes.js';
 import { formatTable } from '../core/table.js';
 import type { Context } from '../output.js';
-import { routerApi } from '../../http/client/router-api.js';
+import { fileText } from './clusters.js';
+import { routerApi, type RouterApi } from '../../http/client/router-api.js';
 
 /** The router's authorities (the addresses clients use) and the backends serving each (reference §3.12, issue 15). */
 async function listRoutes(ctx: Context, authority: string | undefined): Promise<void> {
@@ -28,9 +29,63 @@ async function listRoutes(ctx: Context, authority: string | undefined): Promise<
   );
 }
 
+/** The router API and the id of the authority `hostname:port`; a CliError when there is none. */
+async function authorityOf(ctx: Context, text: string): Promise<{ api: RouterApi; id: number; name: string }> {
+  const wanted = authoritySpec(text);
+  const api = routerApi((await ctx.session()).http);
+  const found = await api.authority(wanted.hostname, wanted.port);
+  const name = `${wanted.hostname}:${wanted.port}`;
+  if (found === undefined) throw new CliError(`no authority ${name} (see: openaperture routes)`);
+  return { api, id: found.id, name };
+}
+
+interface CertOptions {
+  readonly cert?: string;
+  readonly key?: string;
+  readonly remove?: boolean;
+}
+
+/** Sets (`--cert` and `--key`), removes (`--remove`) or shows an authority's certificate; never prints a key. */
+async function certificate(ctx: Context, text: string, o: CertOptions): Promise<void> {
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new CliError('--cert and --key go together');
+  if (o.remove === true && o.cert !== undefined) throw new CliError('--remove takes no --cert or --key');
+  const { api, id, name } = await authorityOf(ctx, text);
+  if (o.remove === true) {
+    await api.deleteCertificate(id);
+    return ctx.out.result({ authority: name, certificate: null }, () => `${name}: certificate removed; served in plain HTTP`);
+  }
+  const [certificate, private_key] = [await fileText(o.cert, '--cert'), await fileText(o.key, '--key')];
+  if (certificate !== undefined && private_key !== undefined) await api.setCertificate(id, { certificate, private_key });
+  const info = await api.certificate(id);
+  if (info === undefined) throw new CliError(`${name} has no certificate (give one with --cert FILE --key FILE)`);
+  ctx.out.result(info, () =>
+    [`${name}: ${info.subject} (${info.names.join(', ')})`, `issuer ${info.issuer}`, `valid ${info.not_before} to ${info.not_after}`, `sha256 ${info.fingerprint_sha256}`].join('\n'),
+  );
+}
+
+/** Sets the plain port that redirects to the authority's https address, or ends the redirect (`off`). */
+async function redirect(ctx: Context, text: string, port: string): Promise<void> {
+  const redirectPort = port === 'off' ? null : Number(port);
+  if (redirectPort !== null && !(Number.isInteger(redirectPort) && redirectPort >= 1 && redirectPort <= 65_535)) throw new CliError(`<port>: expected 1-65535 or off, got ${JSON.stringify(port)}`);
+  const { api, id, name } = await authorityOf(ctx, text);
+  await api.updateAuthority(id, { redirect_http_port: redirectPort });
+  ctx.out.result({ authority: name, redirect_http_port: redirectPort }, () => (redirectPort === null ? `${name}: no redirect` : `${name}: plain HTTP on port ${redirectPort} redirects to https`));
+}
+
 export function registerRoutes(program: Command, ctx: () => Context): void {
-  program
+  const routes = program
     .command('routes [authority]')
     .description("the router's authorities (hostname:port) and the backends serving each, with weight, state and share of new requests")
     .action((authority: string | undefined) => listRoutes(ctx(), authority));
+  routes
+    .command('cert <authority>')
+    .description("show an authority's TLS certificate, set it (--cert and --key, PEM files) or remove it; the router serves it by SNI")
+    .option('--cert <file>', 'the certificate chain, PEM, leaf first')
+    .option('--key <file>', 'its private key, PEM (sealed in the Manager, never shown again)')
+    .option('--remove', 'remove the certificate: the authority is served in plain HTTP')
+    .action((authority: string, o: CertOptions) => certificate(ctx(), authority, o));
+  routes
+    .command('redirect <authority> <port>')
+    .description("answer plain HTTP on <port> for the authority's hostname with a redirect to its https address; `off` ends it")
+    .action((authority: string, port: string) => redirect(ctx(), authority, port));
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { bodyOf, createdId, expectStatus, fetchPage, type Page, type PageWindow } from './replies.js';
+import { bodyOf, createdId, expectStatus, fetchOne, fetchPage, type Page, type PageWindow } from './replies.js';
 import type { ManagerHttp } from './requests.js';
-import { DetailedAuthority, RouterBackend } from './schemas.js';
-import type { RouteFeed } from '../../actors/router/messages.js';
+import { CertificateInfo, DetailedAuthority, RouterBackend, TlsFeedItem } from './schemas.js';
+import type { FeedTls, RouteFeed } from '../../actors/router/messages.js';
 import type { RouteState } from '../../runtime/haproxy/core/model.js';
 
 /** The router tables (reference §3.12): the authorities clients use and the backends that serve them. */
@@ -24,8 +24,17 @@ export interface RouterApi {
   /** The authority `hostname:port` (hostname compared without case) with its routes; undefined when there is none. */
   authority(hostname: string, port: number): Promise<DetailedAuthority | undefined>;
   /** Its id. */
-  createAuthority(authority: { readonly hostname: string; readonly port: number }): Promise<number>;
+  createAuthority(authority: { readonly hostname: string; readonly port: number; readonly redirect_http_port?: number | null }): Promise<number>;
+  /** Changes the fields given; `redirect_http_port: null` ends a redirect. */
+  updateAuthority(id: number, change: { readonly hostname?: string; readonly port?: number; readonly redirect_http_port?: number | null }): Promise<void>;
   deleteAuthority(id: number): Promise<void>;
+  /** Sets the authority's certificate chain (PEM, leaf first) and private key; the Manager checks them and seals the key. */
+  setCertificate(authorityId: number, pem: { readonly certificate: string; readonly private_key: string }): Promise<void>;
+  /** What the Manager shows of the authority's certificate (never the key); undefined when it has none. */
+  certificate(authorityId: number): Promise<CertificateInfo | undefined>;
+  deleteCertificate(authorityId: number): Promise<void>;
+  /** Every authority's certificate, opened key and redirect port: an admin's read, for the router. */
+  tls(): Promise<readonly FeedTls[]>;
   /** Its id. */
   addRoute(authorityId: number, route: RouteInput): Promise<number>;
   /** Changes the fields given. */
@@ -54,9 +63,20 @@ export function routerApi(http: ManagerHttp): RouterApi {
       return page.items[0];
     },
     createAuthority: async (authority) => Number(createdId(await http.send({ method: 'POST', path: '/router/authorities', body: authority }))),
+    async updateAuthority(id, change) {
+      expectStatus(await http.send({ method: 'PUT', path: '/router/authorities/:id', params: { id }, body: change }), 204);
+    },
     async deleteAuthority(id) {
       expectStatus(await http.send({ method: 'DELETE', path: '/router/authorities/:id', params: { id } }), 204);
     },
+    async setCertificate(authorityId, pem) {
+      expectStatus(await http.send({ method: 'PUT', path: '/router/authorities/:id/certificate', params: { id: authorityId }, body: pem }), 204);
+    },
+    certificate: (authorityId) => fetchOne(http, { method: 'GET', path: '/router/authorities/:id/certificate', params: { id: authorityId } }, CertificateInfo),
+    async deleteCertificate(authorityId) {
+      expectStatus(await http.send({ method: 'DELETE', path: '/router/authorities/:id/certificate', params: { id: authorityId } }), 204);
+    },
+    tls: async () => bodyOf(expectStatus(await http.send({ method: 'GET', path: '/router/tls' }), 200), z.array(TlsFeedItem)),
     addRoute: async (authorityId, route) =>
       Number(createdId(await http.send({ method: 'POST', path: '/router/authorities/:parent_id/routes', params: { parent_id: authorityId }, body: route }))),
     async updateRoute(authorityId, routeId, change) {

@@ -228,8 +228,32 @@ export const RouterRoute = RouterBackend.extend({ id, authority_id: id, ...stamp
 export type RouterRoute = z.infer<typeof RouterRoute>;
 
 /** A `hostname:port` clients use (`authorities`, reference §2.7). */
-export const Authority = z.object({ id, hostname: z.string(), port: z.number().int(), ...stamps });
+export const Authority = z.object({ id, hostname: z.string(), port: z.number().int(), redirect_http_port: z.number().int().nullable(), ...stamps });
 export type Authority = z.infer<typeof Authority>;
 
 export const DetailedAuthority = Authority.extend({ routes: z.array(RouterRoute) });
 export type DetailedAuthority = z.infer<typeof DetailedAuthority>;
+
+/** An authority's certificate as `GET /router/authorities/:id/certificate` shows it: never the key. */
+export const CertificateInfo = z.object({
+  authority_id: id,
+  subject: z.string(),
+  issuer: z.string(),
+  names: z.array(z.string()),
+  not_before: timestamp,
+  not_after: timestamp,
+  fingerprint_sha256: z.string(),
+  chain_length: z.number().int().positive(),
+  updated_at: timestamp,
+});
+export type CertificateInfo = z.infer<typeof CertificateInfo>;
+
+/** An item of the router's TLS feed (`GET /router/tls`, admins only). */
+export const TlsFeedItem = z.object({
+  hostname: z.string(),
+  port: z.number().int(),
+  redirect_http_port: z.number().int().nullable(),
+  certificate: text,
+  private_key: text,
+  problem: text,
+});

@@ -11,6 +11,7 @@ import { brokerRoutes } from './messaging-brokers.js';
 import { exchangeRoutes } from './messaging-exchanges.js';
 import { rpcRequestRoutes } from './messaging-rpc.js';
 import { allProductRoutes } from './products.js';
+import { routerCertificateRoutes } from './router-certificates.js';
 import { routerRoutes } from './router.js';
 import { statusRoutes } from './status.js';
 import { systemComponentRoutes } from './system-components.js';
@@ -51,4 +52,5 @@ export const MANAGER_ROUTES: ReadonlyArray<AnyRoute<ManagerDeps>> = [
   ...auditEventRoutes,
   ...authSourceRoutes,
   ...routerRoutes,
+  ...routerCertificateRoutes,
 ];

@@ -1,7 +1,7 @@
 import { raw, UniqueConstraintViolationException, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { BaseDeps } from '../app.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
@@ -28,8 +28,10 @@ const HostSpec = z
   .transform((s) => ({ hostname: s.slice(0, s.lastIndexOf(':')), port: Number(s.slice(s.lastIndexOf(':') + 1)) }))
   .refine((h) => h.port >= 1 && h.port <= 65_535, 'port must be 1..65535');
 
-const AuthorityBody = z.strictObject({ hostname: Hostname, port: Port });
-const AuthorityPatch = AuthorityBody.partial();
+/** The plain port on which the router redirects the authority's hostname to https (issue 15 item 3); null: none. */
+const RedirectPort = Port.nullable();
+const AuthorityBody = z.strictObject({ hostname: Hostname, port: Port, redirect_http_port: RedirectPort.default(null) });
+const AuthorityPatch = z.strictObject({ hostname: Hostname.optional(), port: Port.optional(), redirect_http_port: RedirectPort.optional() });
 /** HAProxy's range for a server weight; 100 by default, so that weights read as shares. */
 const Weight = z.number().int('must be a whole number').min(0, 'must be 0..256').max(256, 'must be 0..256');
 const RouteBody = z.strictObject({ hostname: Hostname, port: Port, secure_connection: z.boolean().default(false), weight: Weight.default(100), state: RouteState.default('ready') });
@@ -47,7 +49,7 @@ type SinceQuery = z.infer<typeof SinceQuery>;
 type Nothing = Record<string, never>;
 
 const keyOf = (a: { hostname: string; port: number }): string => `${a.hostname}:${a.port}`;
-const authorityJson = (a: Authority) => ({ id: a.id, hostname: a.hostname, port: a.port, inserted_at: a.inserted_at, updated_at: a.updated_at });
+const authorityJson = (a: Authority) => ({ id: a.id, hostname: a.hostname, port: a.port, redirect_http_port: a.redirect_http_port, inserted_at: a.inserted_at, updated_at: a.updated_at });
 const backendJson = (r: RouterRoute) => ({ hostname: r.hostname, port: r.port, secure_connection: r.secure_connection, weight: r.weight, state: r.state });
 const routeJson = (r: RouterRoute) => ({ id: r.id, authority_id: r.authority_id, ...backendJson(r), inserted_at: r.inserted_at, updated_at: r.updated_at });
 const sinceWhere = (since: number | undefined) => (since === undefined ? {} : { updated_at: { $gte: new Date(since * 1_000) } });
@@ -57,12 +59,18 @@ function sameHost<T extends object>(h: { hostname: string; port: number }): Filt
   return { [raw('lower(hostname)')]: h.hostname.toLowerCase(), port: h.port } as FilterQuery<T>;
 }
 
-const authorityOr404 = (em: EntityManager, id: number): Promise<Authority> => findOr404(em, AuthoritySchema, { id }, 'Authority');
+export const authorityOr404 = (em: EntityManager, id: number): Promise<Authority> => findOr404(em, AuthoritySchema, { id }, 'Authority');
 
 async function routeOr404(em: EntityManager, p: RouteParams): Promise<RouterRoute> {
   const route = await em.findOne(RouterRouteSchema, { id: p.id, authority_id: p.parent_id });
   if (!route) throw new NotFoundError('Route');
   return route;
+}
+
+/** A redirect answers on a plain port, so never on the port the authority serves. */
+function checkRedirect(a: { port: number; redirect_http_port: number | null }): void {
+  if (a.redirect_http_port !== a.port) return;
+  throw new InvalidRequestError('Authority', [{ field: 'redirect_http_port', message: `redirect_http_port: must differ from port (${a.port}), which serves the authority` }]);
 }
 
 /** Runs before any change (a query may flush pending ones); the unique index still turns a concurrent insert into 409. */
@@ -144,6 +152,7 @@ const showDetailed = defineRoute<BaseDeps, IdParams>({
 const createAuthority = defineRoute<BaseDeps, Nothing, Nothing, z.infer<typeof AuthorityBody>>({
   ...A, method: 'post', path: '/router/authorities', summary: 'Create an authority', access: 'admin', body: AuthorityBody,
   async handle({ body }, { em }) {
+    checkRedirect(body);
     await checkFree(em.find(AuthoritySchema, sameHost(body)), 'Authority');
     const authority = em.create(AuthoritySchema, body);
     await flushOr409(em, 'Authority');
@@ -157,11 +166,13 @@ const updateAuthority = defineRoute<BaseDeps, IdParams, Nothing, z.infer<typeof 
   async handle({ params, body }, { em }) {
     const authority = await authorityOr404(em, params.id);
     const next = { hostname: body.hostname ?? authority.hostname, port: body.port ?? authority.port };
+    const redirect_http_port = body.redirect_http_port === undefined ? authority.redirect_http_port : body.redirect_http_port;
+    checkRedirect({ ...next, redirect_http_port });
     if (keyOf(next) !== keyOf(authority)) {
       await checkFree(em.find(AuthoritySchema, sameHost(next)), 'Authority', authority.id);
       em.create(DeletedAuthoritySchema, { hostname: authority.hostname, port: authority.port });
     }
-    Object.assign(authority, next, { updated_at: new Date() });
+    Object.assign(authority, next, { redirect_http_port, updated_at: new Date() });
     await flushOr409(em, 'Authority');
     return { status: 204, location: `/router/authorities/${authority.id}` };
   },

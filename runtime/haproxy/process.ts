@@ -8,7 +8,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { planChange, type Change } from './core/change.js';
-import { renderConfig } from './core/config.js';
+import { renderConfig, tlsFilesOf } from './core/config.js';
 import type { RoutingModel } from './core/model.js';
 import type { ProxySettings } from './core/settings.js';
 import { Lane } from '../core/lane.js';
@@ -16,6 +16,7 @@ import { sleep } from '../core/promises.js';
 import type { ProcessList } from './core/answers.js';
 import { adoptedMaster, livePidOf, removePidFile, spawnedMaster, writePidFile, type Master } from './master.js';
 import { fetchProcessList, RuntimeApi } from './runtime-api.js';
+import { writeTlsFiles } from './tls-files.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -88,7 +89,7 @@ export class HaproxyProcess {
 
   /** Writes the model's config, checks it, starts the master and resolves once a worker answers the Runtime API. */
   static async start(opts: HaproxyOptions, model: RoutingModel): Promise<HaproxyProcess> {
-    await writeCheckedConfig(opts, renderConfig(model, opts.settings));
+    await writeCheckedConfig(opts, model);
     // A process group of its own: a Ctrl-C meant for this process (its terminal's group) does not stop the proxy
     // under it; stop() does, and a proxy whose parent died goes on serving until a new one takes it over (adopt).
     const child = spawn(opts.binary, ['-W', '-S', masterSocketOf(opts), '-f', configFileOf(opts)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -203,7 +204,7 @@ export class HaproxyProcess {
 
   /** Config first (checked, then moved into place), then SIGUSR2 to the master; done when a new worker answers. */
   private async reloadWith(next: RoutingModel): Promise<void> {
-    await writeCheckedConfig(this.opts, renderConfig(next, this.opts.settings));
+    await writeCheckedConfig(this.opts, next);
     const before = await this.processList();
     this.master.signal('SIGUSR2');
     const workerPid = await this.untilReloaded(before.reloads, before.failedReloads, new Set(before.workers));
@@ -249,10 +250,11 @@ const configFileOf = (opts: HaproxyOptions): string => join(opts.dir, 'haproxy.c
 const masterSocketOf = (opts: HaproxyOptions): string => join(opts.dir, 'master.sock');
 const pidFileOf = (opts: HaproxyOptions): string => join(opts.dir, 'haproxy.pid');
 
-/** Writes the config beside the live one, has haproxy check it (`-c`), then moves it into place. */
-async function writeCheckedConfig(opts: HaproxyOptions, config: string): Promise<void> {
+/** Writes the TLS files and the config beside the live one, has haproxy check it (`-c`), then moves it into place. */
+async function writeCheckedConfig(opts: HaproxyOptions, model: RoutingModel): Promise<void> {
   const next = `${configFileOf(opts)}.next`;
-  await writeFile(next, config, { mode: 0o600 });
+  await writeTlsFiles(opts.settings.certDir, tlsFilesOf(model, opts.settings));
+  await writeFile(next, renderConfig(model, opts.settings), { mode: 0o600 });
   try {
     await execFileAsync(opts.binary, ['-c', '-q', '-f', next]);
   } catch (err) {

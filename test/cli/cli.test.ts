@@ -3,6 +3,7 @@ import { stat, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configDir, liveManager, runCli, stopCliProcesses, type CliResult } from './harness.js';
 import { closedPort } from '../http/client/fake-manager.js';
+import { selfSigned } from '../helpers/certificates.js';
 
 /** The `openaperture` command as a user runs it (a subprocess, from its sources) against the real Manager. */
 
@@ -147,6 +148,25 @@ describe('openaperture CLI against the real Manager', function () {
       expect(one.map((a) => [a.hostname, a.routes.length])).to.deep.equal([['cli-shop.example.test', 3]]);
       expectOneLineFailure(await cli('routes', 'nowhere.example.test:80'), /no authority nowhere\.example\.test:80 \(see: openaperture routes\)/);
       expectOneLineFailure(await cli('routes', 'nowhere'), /<authority>: expected hostname:port/);
+    });
+
+    it('sets, shows and removes an authority\'s certificate from PEM files, never printing the key; sets a redirect', async () => {
+      expect((await manager().call('POST', '/router/authorities', { hostname: 'cli-tls.example.test', port: 8443 })).status).to.equal(201);
+      const [pair, other] = await Promise.all([selfSigned(['cli-tls.example.test']), selfSigned(['elsewhere.example.test'])]);
+      const dir = join(config(), 'pem');
+      await mkdir(dir, { recursive: true });
+      await Promise.all([writeFile(join(dir, 'cert.pem'), pair.certificate), writeFile(join(dir, 'key.pem'), pair.privateKey), writeFile(join(dir, 'other.pem'), other.certificate)]);
+      const set = expectOk(await cli('routes', 'cert', 'cli-tls.example.test:8443', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')));
+      expect(set).to.match(/^cli-tls\.example\.test:8443: CN=cli-tls\.example\.test \(cli-tls\.example\.test\)$/m);
+      expect(set).to.match(/^sha256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
+      expect(set).not.to.include('PRIVATE KEY');
+      expect(((await json('routes', 'cert', 'cli-tls.example.test:8443')) as { names: string[] }).names).to.deep.equal(['cli-tls.example.test']);
+      expectOneLineFailure(await cli('routes', 'cert', 'cli-tls.example.test:8443', '--cert', join(dir, 'other.pem'), '--key', join(dir, 'key.pem')), /private_key: does not match the certificate/);
+      expectOneLineFailure(await cli('routes', 'cert', 'cli-tls.example.test:8443', '--cert', join(dir, 'cert.pem')), /--cert and --key go together/);
+      expectOneLineFailure(await cli('routes', 'cert', 'cli-tls.example.test:8443', '--cert', join(dir, 'none.pem'), '--key', join(dir, 'key.pem')), /--cert: cannot read .*none\.pem: ENOENT/);
+      expect(expectOk(await cli('routes', 'redirect', 'cli-tls.example.test:8443', '8080'))).to.match(/plain HTTP on port 8080 redirects to https/);
+      expect(expectOk(await cli('routes', 'cert', 'cli-tls.example.test:8443', '--remove'))).to.match(/certificate removed/);
+      expectOneLineFailure(await cli('routes', 'cert', 'cli-tls.example.test:8443'), /has no certificate/);
     });
   });
 

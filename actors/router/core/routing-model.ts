@@ -13,7 +13,8 @@ import {
   type Route,
   type RoutingModel,
 } from '../../../runtime/haproxy/core/model.js';
-import type { FeedAuthority, FeedRoute, RouteFeed } from '../messages.js';
+import type { FeedAuthority, FeedRoute, FeedTls, RouteFeed } from '../messages.js';
+import { withTls } from './tls.js';
 
 /** The model to serve and what of the feed it leaves out, e.g. `authority a.test:80: route db:5432 left out: ...`. */
 export interface RoutingPlan {
@@ -61,8 +62,8 @@ function routesOf(key: string, feed: readonly FeedRoute[], problems: string[]): 
   return [...routes.values()];
 }
 
-/** The routing model of a feed, and every route or authority of it the model leaves out. */
-export function routingModelOf(feed: RouteFeed): RoutingPlan {
+/** The routing model of a feed and its TLS (`GET /router/tls`), and every route or authority of it the model leaves out. */
+export function routingModelOf(feed: RouteFeed, tls: readonly FeedTls[] = []): RoutingPlan {
   const problems: string[] = [];
   const named = (a: FeedAuthority): string => `${a.hostname}:${a.port}`;
   const sorted = [...feed.authorities].sort((x, y) => byText(named(x).toLowerCase(), named(y).toLowerCase()) || byText(named(x), named(y)));
@@ -80,8 +81,8 @@ export function routingModelOf(feed: RouteFeed): RoutingPlan {
     }
     authorities.set(key, { ...authority.value, routes: routesOf(key, feedAuthority.routes, problems) });
   }
-  const model = parseRoutingModel({ authorities: [...authorities.values()].sort((x, y) => byText(x.hostname, y.hostname) || x.port - y.port) });
-  return { model, problems };
+  const served = withTls([...authorities.values()].sort((x, y) => byText(x.hostname, y.hostname) || x.port - y.port), tls);
+  return { model: parseRoutingModel({ authorities: served.authorities }), problems: [...problems, ...served.problems] };
 }
 
 /** How many routes a model serves. */

@@ -11,11 +11,26 @@ export type Change =
   | { readonly kind: 'runtime'; readonly commands: readonly string[] }
   | { readonly kind: 'reload'; readonly reasons: readonly string[] };
 
+/** What only a reload changes in an authority both models hold: its certificate (files read at load) and its redirect. */
+function tlsReasons(from: RoutingModel, to: RoutingModel): string[] {
+  const was = new Map(from.authorities.map((a) => [authorityKey(a), a]));
+  return to.authorities.flatMap((a) => {
+    const old = was.get(authorityKey(a));
+    if (old === undefined) return [];
+    const certificate = old.tls?.certificate !== a.tls?.certificate || old.tls?.privateKey !== a.tls?.privateKey;
+    return [
+      ...(certificate ? [`certificate of authority ${authorityKey(a)} changed`] : []),
+      ...(old.redirectHttpPort !== a.redirectHttpPort ? [`redirect of authority ${authorityKey(a)} changed`] : []),
+    ];
+  });
+}
+
 function reloadReasons(from: RoutingModel, to: RoutingModel): string[] {
   const fromPorts = new Set(listeningPortsOf(from));
   const fromKeys = new Set(from.authorities.map(authorityKey));
   const toKeys = new Set(to.authorities.map(authorityKey));
   return [
+    ...tlsReasons(from, to),
     ...listeningPortsOf(to)
       .filter((p) => !fromPorts.has(p))
       .map((p) => `new listening port ${p}`),

@@ -31,11 +31,19 @@ export const AuthorityHostname = z
   .transform((h) => h.toLowerCase())
   .pipe(z.string().regex(HOSTNAME, 'must be a DNS hostname (letters, digits, hyphens, dots)'));
 
+// PEM text; the Manager checked the pair (http/core/certificates.ts), HAProxy's config check reads it again.
+const Tls = z.strictObject({
+  certificate: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate chain' }),
+  privateKey: z.string().includes('PRIVATE KEY-----', { message: 'must be a PEM private key' }),
+});
+
 const Authority = z
   .strictObject({
     hostname: AuthorityHostname,
     port: Port,
     routes: z.array(Route),
+    tls: Tls.optional(),
+    redirectHttpPort: Port.optional(),
   })
   .check((ctx) => {
     const seen = new Set<string>();
@@ -55,7 +63,29 @@ const Model = z
       if (seen.has(key)) ctx.issues.push({ code: 'custom', path: ['authorities', i], message: `duplicate authority ${key}`, input: a });
       seen.add(key);
     });
+  })
+  .check((ctx) => {
+    for (const problem of tlsProblemsOf(ctx.value)) ctx.issues.push({ code: 'custom', ...problem, input: ctx.value });
   });
+
+/** Where TLS and redirects do not fit: a port both TLS and plain, a redirect without TLS, on a TLS port, or twice for one Host. */
+function tlsProblemsOf(model: RoutingModel): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  const tlsPorts = new Set(model.authorities.filter(isTls).map((a) => a.port));
+  const plainHosts = new Set(model.authorities.filter((a) => !isTls(a)).map(authorityKey));
+  const redirects = new Set<string>();
+  model.authorities.forEach((a, i) => {
+    if (!isTls(a) && tlsPorts.has(a.port)) problems.push({ path: ['authorities', i, 'tls'], message: `port ${a.port} serves TLS: every authority on it needs a certificate` });
+    if (a.redirectHttpPort === undefined) return;
+    const from = authorityKey({ hostname: a.hostname, port: a.redirectHttpPort });
+    const path = ['authorities', i, 'redirectHttpPort'];
+    if (!isTls(a)) problems.push({ path, message: 'a redirect to https needs the authority to have TLS' });
+    else if (tlsPorts.has(a.redirectHttpPort)) problems.push({ path, message: `port ${a.redirectHttpPort} serves TLS, not plain HTTP` });
+    else if (plainHosts.has(from) || redirects.has(from)) problems.push({ path, message: `${from} is already served` });
+    redirects.add(from);
+  });
+  return problems;
+}
 
 /** One backend of an authority: an instance's address, its weight (0-256) and state. */
 export interface Route {
@@ -65,11 +95,23 @@ export interface Route {
   readonly state: RouteState;
 }
 
-/** A `hostname:port` clients use (hostname lower-case) and the routes that serve it. */
+/** What an authority is served with over TLS: its certificate chain (leaf first) and private key, PEM. */
+export interface AuthorityTls {
+  readonly certificate: string;
+  readonly privateKey: string;
+}
+
+/**
+ * A `hostname:port` clients use (hostname lower-case) and the routes that serve it; with `tls`, over HTTPS (SNI picks
+ * its certificate), every authority of its port too; with `redirectHttpPort`, that plain port answers its hostname
+ * with a redirect to `https://hostname[:port]`.
+ */
 export interface Authority {
   readonly hostname: string;
   readonly port: number;
   readonly routes: readonly Route[];
+  readonly tls?: AuthorityTls | undefined;
+  readonly redirectHttpPort?: number | undefined;
 }
 
 /** Every authority the proxy serves; no two share a `hostname:port`, no authority has two routes to one address. */
@@ -117,5 +159,8 @@ export const serverNameOf = (r: Pick<Route, 'host' | 'port'>): string => `s_${r.
 export const frontendNameOf = (port: number): string => `fe_${port}`;
 export const NO_ROUTE_BACKEND = 'be_no_route';
 
-/** The listening ports of a model, ascending. */
-export const listeningPortsOf = (model: RoutingModel): number[] => [...new Set(model.authorities.map((a) => a.port))].sort((x, y) => x - y);
+export const isTls = (a: Authority): a is Authority & { readonly tls: AuthorityTls } => a.tls !== undefined;
+
+/** The listening ports of a model, its authorities' and their redirects', ascending. */
+export const listeningPortsOf = (model: RoutingModel): number[] =>
+  [...new Set(model.authorities.flatMap((a) => (a.redirectHttpPort === undefined ? [a.port] : [a.port, a.redirectHttpPort])))].sort((x, y) => x - y);

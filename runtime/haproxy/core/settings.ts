@@ -4,6 +4,8 @@
 export interface ProxySettings {
   /** Absolute path of the worker's Runtime API socket (`stats socket ... level admin`). */
   readonly statsSocket: string;
+  /** Absolute path of the directory the TLS files are written to (certificate+key PEM per authority, crt-list per port). */
+  readonly certDir: string;
   /** The IPv4 address every frontend binds (127.0.0.1 when only this machine's clients may reach it). */
   readonly bindAddress: string;
   readonly timeouts: {
@@ -30,7 +32,7 @@ const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1
 const MAX_SOCKET_PATH_BYTES = 107;
 
 /** The settings for a socket and a bind address, the rest at values fit for a delivery platform's HTTP apps. */
-export function proxySettings(opts: Pick<ProxySettings, 'statsSocket' | 'bindAddress'> & Partial<ProxySettings>): ProxySettings {
+export function proxySettings(opts: Pick<ProxySettings, 'statsSocket' | 'certDir' | 'bindAddress'> & Partial<ProxySettings>): ProxySettings {
   const settings: ProxySettings = {
     timeouts: { connectMs: 5_000, clientMs: 60_000, serverMs: 60_000, httpRequestMs: 10_000, keepAliveMs: 10_000 },
     check: { intervalMs: 1_000, fall: 2, rise: 2 },
@@ -45,6 +47,7 @@ function checkSettings(s: ProxySettings): void {
   if (!s.statsSocket.startsWith('/') || /\s/.test(s.statsSocket)) {
     throw new ProxySettingsError(`statsSocket must be an absolute path without spaces, got ${JSON.stringify(s.statsSocket)}`);
   }
+  if (!s.certDir.startsWith('/') || /\s/.test(s.certDir)) throw new ProxySettingsError(`certDir must be an absolute path without spaces, got ${JSON.stringify(s.certDir)}`);
   if (new TextEncoder().encode(s.statsSocket).length > MAX_SOCKET_PATH_BYTES) {
     throw new ProxySettingsError(`statsSocket is longer than a unix socket path may be (${MAX_SOCKET_PATH_BYTES} bytes): ${s.statsSocket}`);
   }

@@ -36,7 +36,7 @@ export const routerArgs = (manager: ManagerAccess, dir: string, over: Partial<Ro
   // Read only when not given: the idle router's test runs on a machine without HAProxy.
   haproxy: over.haproxy ?? { binary: haproxyBinary() },
   dir,
-  settings: proxySettings({ statsSocket: join(dir, 'admin.sock'), bindAddress: '127.0.0.1', check: { intervalMs: 200, fall: 2, rise: 1 } }),
+  settings: proxySettings({ statsSocket: join(dir, 'admin.sock'), certDir: join(dir, 'certs'), bindAddress: '127.0.0.1', check: { intervalMs: 200, fall: 2, rise: 1 } }),
   resyncMs: 200,
   ...over,
 });

@@ -4,12 +4,12 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRoutingModel, type RouteState, type RoutingModel } from '../../../runtime/haproxy/core/model.js';
+import { parseRoutingModel, type AuthorityTls, type RouteState, type RoutingModel } from '../../../runtime/haproxy/core/model.js';
 import { proxySettings, type ProxySettings } from '../../../runtime/haproxy/core/settings.js';
 import { HaproxyProcess } from '../../../runtime/haproxy/process.js';
 import { haproxyBinary } from '../../helpers/services.js';
 
-/** A node:http server answering its name: `/slow?ms=N` after N ms, `/fail` with 500, anything else at once. */
+/** A node:http server answering its name: `/slow?ms=N` after N ms, `/fail` with 500, `/header/<name>` that request header, anything else at once. */
 export interface Backend {
   readonly name: string;
   readonly port: number;
@@ -26,7 +26,8 @@ export async function startBackend(name: string): Promise<Backend> {
     if (url.pathname === '/fail') {
       res.statusCode = 500;
       res.end(`${name} failed`);
-    } else if (url.pathname === '/slow') setTimeout(() => res.end(name), Number(url.searchParams.get('ms') ?? '1000'));
+    } else if (url.pathname.startsWith('/header/')) res.end(String(req.headers[url.pathname.slice('/header/'.length)] ?? ''));
+    else if (url.pathname === '/slow') setTimeout(() => res.end(name), Number(url.searchParams.get('ms') ?? '1000'));
     else res.end(name);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -59,7 +60,7 @@ export function get(port: number, host: string, path = '/'): Promise<Answer> {
 
 export const route = (backend: Backend, weight = 10, state: RouteState = 'ready') => ({ host: '127.0.0.1', port: backend.port, weight, state });
 
-export const modelOf = (...authorities: Array<{ hostname: string; port: number; routes: ReturnType<typeof route>[] }>): RoutingModel =>
+export const modelOf = (...authorities: Array<{ hostname: string; port: number; routes: ReturnType<typeof route>[]; tls?: AuthorityTls; redirectHttpPort?: number }>): RoutingModel =>
   parseRoutingModel({ authorities });
 
 /** Starts proxies and backends for one suite; `cleanUp()` stops every proxy and backend and removes the temp dirs. */
@@ -75,7 +76,7 @@ export class Harness {
   }
 
   settingsFor(dir: string, overrides: Partial<ProxySettings> = {}): ProxySettings {
-    return proxySettings({ statsSocket: join(dir, 'admin.sock'), bindAddress: '127.0.0.1', check: { intervalMs: 500, fall: 2, rise: 1 }, ...overrides });
+    return proxySettings({ statsSocket: join(dir, 'admin.sock'), certDir: join(dir, 'certs'), bindAddress: '127.0.0.1', check: { intervalMs: 500, fall: 2, rise: 1 }, ...overrides });
   }
 
   async proxy(model: RoutingModel, dir = this.newDir()): Promise<HaproxyProcess> {

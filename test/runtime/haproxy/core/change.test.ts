@@ -3,12 +3,15 @@ import { planChange, type Change } from '../../../../runtime/haproxy/core/change
 import { parseRoutingModel, type RouteState } from '../../../../runtime/haproxy/core/model.js';
 import { proxySettings } from '../../../../runtime/haproxy/core/settings.js';
 
-const settings = proxySettings({ statsSocket: '/run/a.sock', bindAddress: '127.0.0.1', check: { intervalMs: 1000, fall: 2, rise: 2 } });
+const settings = proxySettings({ statsSocket: '/run/a.sock', certDir: '/run/certs', bindAddress: '127.0.0.1', check: { intervalMs: 1000, fall: 2, rise: 2 } });
 const check = 'check inter 1000 fall 2 rise 2';
 const r = (port: number, weight = 10, state: RouteState = 'ready') => ({ host: '127.0.0.1', port, weight, state });
 const model = (...authorities: Array<[string, number, ReturnType<typeof r>[]]>) =>
   parseRoutingModel({ authorities: authorities.map(([hostname, port, routes]) => ({ hostname, port, routes })) });
 const be = 'be_app.test_80';
+const pem = (label: string, body: string): string => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+const tlsModel = (over: { certificate?: string; privateKey?: string } = {}, redirectHttpPort?: number) =>
+  parseRoutingModel({ authorities: [{ hostname: 'app.test', port: 443, routes: [r(1)], tls: { certificate: pem('CERTIFICATE', 'C'), privateKey: pem('PRIVATE KEY', 'K'), ...over }, ...(redirectHttpPort === undefined ? {} : { redirectHttpPort }) }] });
 
 const cases: Array<[string, ReturnType<typeof model>, ReturnType<typeof model>, Change]> = [
   ['nothing changed', model(['app.test', 80, [r(1)]]), model(['app.test', 80, [r(1)]]), { kind: 'runtime', commands: [] }],
@@ -47,6 +50,10 @@ const cases: Array<[string, ReturnType<typeof model>, ReturnType<typeof model>, 
   ['a new authority on a port already served', model(['app.test', 80, [r(1)]]), model(['app.test', 80, [r(1)]], ['b.test', 80, [r(2)]]), { kind: 'reload', reasons: ['new authority b.test:80'] }],
   ['a new listening port', model(['app.test', 80, [r(1)]]), model(['app.test', 80, [r(1)]], ['app.test', 8443, [r(2)]]), { kind: 'reload', reasons: ['new listening port 8443', 'new authority app.test:8443'] }],
   ['an authority removed', model(['app.test', 80, [r(1)]], ['b.test', 80, [r(2)]]), model(['app.test', 80, [r(1)]]), { kind: 'reload', reasons: ['authority b.test:80 removed'] }],
+  ['a certificate changed', tlsModel(), tlsModel({ certificate: pem('CERTIFICATE', 'A') }), { kind: 'reload', reasons: ['certificate of authority app.test:443 changed'] }],
+  ['a key changed', tlsModel(), tlsModel({ privateKey: pem('PRIVATE KEY', 'B') }), { kind: 'reload', reasons: ['certificate of authority app.test:443 changed'] }],
+  ['a redirect added', tlsModel(), tlsModel({}, 80), { kind: 'reload', reasons: ['redirect of authority app.test:443 changed', 'new listening port 80'] }],
+  ['the same certificate and redirect', tlsModel({}, 80), tlsModel({}, 80), { kind: 'runtime', commands: [] }],
 ];
 
 describe('planChange', () => {

@@ -3,6 +3,7 @@ import { listeningPortsOf, parseRoutingModel, RoutingModelError } from '../../..
 
 const route = { host: '127.0.0.1', port: 45001, weight: 100, state: 'ready' };
 const authority = { hostname: 'app.example.test', port: 8080, routes: [route] };
+const tls = { certificate: '-----BEGIN CERTIFICATE-----\nMII=\n-----END CERTIFICATE-----\n', privateKey: '-----BEGIN PRIVATE KEY-----\nMII=\n-----END PRIVATE KEY-----\n' };
 
 function problemsOf(value: unknown): readonly string[] {
   try {
@@ -31,7 +32,12 @@ describe('parseRoutingModel', () => {
     ['weight 257', { authorities: [{ ...authority, routes: [{ ...route, weight: 257 }] }] }, /routes\[0\]\.weight: /],
     ['weight 1.5', { authorities: [{ ...authority, routes: [{ ...route, weight: 1.5 }] }] }, /routes\[0\]\.weight: /],
     ['state "up"', { authorities: [{ ...authority, routes: [{ ...route, state: 'up' }] }] }, /routes\[0\]\.state: /],
-    ['an unknown key', { authorities: [{ ...authority, tls: true }] }, /^authorities\[0\]: .*tls/],
+    ['an unknown key', { authorities: [{ ...authority, sni: true }] }, /^authorities\[0\]: .*sni/],
+    ['a certificate that is no PEM', { authorities: [{ ...authority, tls: { ...tls, certificate: 'x' } }] }, /^authorities\[0\]\.tls\.certificate: must be a PEM certificate chain$/],
+    ['a port both TLS and plain', { authorities: [{ ...authority, tls }, { ...authority, hostname: 'b.test' }] }, /^authorities\[1\]\.tls: port 8080 serves TLS: every authority on it needs a certificate$/],
+    ['a redirect without TLS', { authorities: [{ ...authority, redirectHttpPort: 80 }] }, /^authorities\[0\]\.redirectHttpPort: a redirect to https needs the authority to have TLS$/],
+    ['a redirect onto a TLS port', { authorities: [{ ...authority, tls, redirectHttpPort: 8443 }, { ...authority, port: 8443, tls }] }, /^authorities\[0\]\.redirectHttpPort: port 8443 serves TLS, not plain HTTP$/],
+    ['a redirect for a Host its port serves', { authorities: [{ ...authority, tls, redirectHttpPort: 80 }, { ...authority, port: 80 }] }, /^authorities\[0\]\.redirectHttpPort: app\.example\.test:80 is already served$/],
     ['two routes to one address', { authorities: [{ ...authority, routes: [route, { ...route, weight: 1 }] }] }, /^authorities\[0\]\.routes\[1\]: duplicate route 127\.0\.0\.1:45001$/],
     ['one authority twice, in other case', { authorities: [authority, { ...authority, hostname: 'APP.example.test' }] }, /^authorities\[1\]: duplicate authority app\.example\.test:8080$/],
   ];
@@ -58,5 +64,10 @@ describe('listeningPortsOf', () => {
       ],
     });
     expect(listeningPortsOf(model)).to.deep.equal([80, 8080]);
+  });
+
+  it('counts the plain ports that redirect to a TLS authority', () => {
+    const model = parseRoutingModel({ authorities: [{ ...authority, port: 443, tls, redirectHttpPort: 8081 }] });
+    expect(listeningPortsOf(model)).to.deep.equal([443, 8081]);
   });
 });
