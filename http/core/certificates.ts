@@ -81,6 +81,12 @@ export function certificateMetadataOf(pem: string): CertificateMetadata {
   };
 }
 
+/**
+ * How far in the future a certificate's not_before may lie: a certificate issued a moment ago by a CA whose clock runs
+ * a little ahead is taken (clients' clocks differ by as much anyway).
+ */
+const NOT_BEFORE_SKEW_MS = 5 * 60_000;
+
 /** Checks a certificate chain and key for an authority's hostname at `nowMs`. */
 export function checkCertificate(input: { certificate: string; privateKey: string; hostname: string; nowMs: number }): CertificateCheck {
   const chain = parseChain(input.certificate);
@@ -97,6 +103,6 @@ export function checkCertificate(input: { certificate: string; privateKey: strin
     return refused('certificate', `does not cover the authority's hostname ${input.hostname} (subject ${metadata.subject}; names: ${metadata.names.join(', ') || 'none'})`);
   }
   if (Date.parse(metadata.not_after) <= input.nowMs) return refused('certificate', `expired at ${metadata.not_after}`);
-  if (Date.parse(metadata.not_before) > input.nowMs) return refused('certificate', `not valid before ${metadata.not_before}`);
+  if (Date.parse(metadata.not_before) > input.nowMs + NOT_BEFORE_SKEW_MS) return refused('certificate', `not valid before ${metadata.not_before}`);
   return { ok: true, metadata };
 }
