@@ -10,6 +10,9 @@ export interface Authority extends Timestamps {
   id: number;
   hostname: string;
   port: number;
+  /** The product whose address it is (issue 15), and which of its environments; null when it belongs to none. */
+  product_id: number | null;
+  product_environment_id: number | null;
 }
 
 export const AuthoritySchema = new EntitySchema<Authority>({
@@ -19,6 +22,8 @@ export const AuthoritySchema = new EntitySchema<Authority>({
     id: { type: 'number', primary: true, autoincrement: true },
     hostname: { type: 'string' },
     port: { type: 'number' },
+    product_id: { type: 'number', nullable: true },
+    product_environment_id: { type: 'number', nullable: true },
     ...timestampProperties,
   },
 });
