@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { addressesReported } from '../../../actors/deployer/messages.js';
 import { STEP_COMPLETED, STEP_FAILED } from '../../../actors/orchestrator/messages.js';
 import { managerClient, type ManagerClient } from '../../../http/client/manager-client.js';
 import { sleep } from '../../../runtime/core/promises.js';
@@ -105,6 +106,7 @@ describe('Deployer and Router: a unit with a route keeps one address across re-d
     expect(await backends()).to.have.length(6).and.satisfy((all: string[]) => all.every((b) => b.endsWith(' ready')));
     const answer = await get(port, hostname);
     expect([answer.status, answer.body.split(' ')[0]]).to.deep.equal([200, 'v1']);
+    expect(addressesReported(reply.payload.event_log as string[])).to.deep.equal([`http://${hostname}:${port}/`]);
   });
 
   it('three consecutive re-deploys of 6 instances under 50 requests/s through the router: 0 failed requests', async () => {
