@@ -12,6 +12,9 @@ export interface Authority extends Timestamps {
   port: number;
   /** The plain port on which the router redirects this hostname to its https address; null: no redirect. */
   redirect_http_port: number | null;
+  /** The product whose address it is (issue 15), and which of its environments; null when it belongs to none. */
+  product_id: number | null;
+  product_environment_id: number | null;
 }
 
 export const AuthoritySchema = new EntitySchema<Authority>({
@@ -22,6 +25,8 @@ export const AuthoritySchema = new EntitySchema<Authority>({
     hostname: { type: 'string' },
     port: { type: 'number' },
     redirect_http_port: { type: 'number', nullable: true },
+    product_id: { type: 'number', nullable: true },
+    product_environment_id: { type: 'number', nullable: true },
     ...timestampProperties,
   },
 });

@@ -2,7 +2,7 @@ import { registryAuthFor, type DeployerArgs } from './config.js';
 import { planDeployment, type DeployPlan, type HostedContainer } from './core/plan.js';
 import { portsOfLabels } from './core/ports.js';
 import { closeHosts, clusterHosts, type ClusterHost } from './hosts.js';
-import { LABELS } from './messages.js';
+import { addressNotice, authorityUrl, LABELS, NO_ROUTE } from './messages.js';
 import { rollout, type PortAllocator } from './rollout.js';
 import { routeKeeper } from './routes.js';
 import type { ManagerClient } from '../../http/client/manager-client.js';
@@ -118,6 +118,7 @@ async function deployOn(deps: DeployDeps, report: MilestoneReport, { token, clus
   await report.notify(preparing(plan));
   if (plan.steps.length === 0) {
     await report.notify(`Nothing to change: every instance already runs commit ${commitOf(r)}`);
+    await reportAddresses(report, r.deployable_units);
     return report.completed();
   }
   const result = await rollout(plan, {
@@ -129,16 +130,28 @@ async function deployOn(deps: DeployDeps, report: MilestoneReport, { token, clus
     ports: portAllocator(deps.client, token, r),
     bindAddress: cluster.bind_address,
     // The router of the exchange the deploy runs in, which serves the cluster's instances.
-    routes: routeKeeper(deps.client, deps.transport, r.deploy_messaging_exchange_id ? exchangeOf(r.deploy_messaging_exchange_id, 'deploy_messaging_exchange_id') : cluster.messaging_exchange_id),
+    routes: routeKeeper(deps.client, deps.transport, {
+      exchangeId: r.deploy_messaging_exchange_id ? exchangeOf(r.deploy_messaging_exchange_id, 'deploy_messaging_exchange_id') : cluster.messaging_exchange_id,
+      product: r.product_name ?? null,
+      environment: r.environment_name ?? null,
+    }),
   });
   if (result.ok) {
     await report.notify(`The units have been deployed: ${result.started} started, ${plan.unchanged.length} unchanged, ${result.removed} removed`);
+    await reportAddresses(report, r.deployable_units);
     return report.completed();
   }
   const logs = result.logs.length === 0 ? '(no log lines)' : result.logs.join('\n');
   await report.notify(`Unit ${result.unit} has failed to startup: ${result.reason}\n${logs}`, false);
   await report.notify(`The following unit(s) have failed to deploy: [${result.unit}]`, false);
   return report.failed(`${result.reason}; the rollout was stopped, the new container removed and the previous ones kept. Last log lines:\n${logs}`);
+}
+
+/** What a successful deploy says last: where clients reach the app, or that they cannot (issue 15). */
+async function reportAddresses(report: MilestoneReport, units: OrchestrationRequest['deployable_units']): Promise<void> {
+  const urls = [...new Set((units ?? []).flatMap((u) => (u.route === undefined ? [] : [authorityUrl(u.route)])))];
+  if (urls.length === 0) return report.notify(NO_ROUTE);
+  for (const url of urls) await report.notify(addressNotice(url));
 }
 
 /** Runs `request`; `rerun` when the broker delivered it before (an earlier attempt did not finish). */

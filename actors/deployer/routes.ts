@@ -1,4 +1,5 @@
 import { DEFAULT_WEIGHT } from './core/canary.js';
+import { AuthorityOwnedError } from './errors.js';
 import { isManagerApiError, type ManagerClient } from '../../http/client/manager-client.js';
 import type { DetailedAuthority } from '../../http/client/schemas.js';
 import type { Messaging } from '../../runtime/messaging/transport.js';
@@ -10,8 +11,9 @@ import { COUNTERS_REQUESTED, CountersReply, DRAIN_REQUESTED, DrainReply, ROUTER_
  * the deploy's exchange serves them. An instance joins once healthy: its backend is written `ready` and the router
  * asked to serve it before the rollout goes on, so the instance it replaces still serves until then. An instance
  * leaves before it stops: its backend is set to `drain`, the router waits until its requests have ended (at most
- * `drain_seconds`), and only then is the backend deleted. Both are safe to repeat. A canary joins with the weight that
- * gives it its share, and is weighed like the others once promoted.
+ * `drain_seconds`), and only then is the backend deleted. Both are safe to repeat. The authority is the deploy's
+ * product's and environment's: created so, and never joined when it is another product's. A canary joins with the
+ * weight that gives it its share, and is weighed like the others once promoted.
  */
 
 /** Where the router reaches an instance: its host's address and the host port of the route's container port. */
@@ -43,7 +45,17 @@ export interface RouteKeeper {
 const addressOf = (b: Backend): string => `${b.host}:${b.port}`;
 const authorityOf = (route: UnitRoute): string => `${route.hostname}:${route.port}`;
 
-export function routeKeeper(client: ManagerClient, transport: Pick<Messaging, 'request'>, exchangeId: number | null): RouteKeeper {
+/** Where a deploy's routes go: the exchange of its router, and the product and environment it deploys. */
+export interface RouteTarget {
+  readonly exchangeId: number | null;
+  readonly product: string | null;
+  readonly environment: string | null;
+}
+
+const sameProduct = (a: string | null, b: string | null): boolean => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+
+export function routeKeeper(client: Pick<ManagerClient, 'router'>, transport: Pick<Messaging, 'request'>, target: RouteTarget): RouteKeeper {
+  const { exchangeId, product, environment } = target;
   const router = (type: string, payload: unknown, timeoutMs: number): Promise<unknown> => {
     if (exchangeId === null) throw new Error('the deploy has no messaging exchange, so no router to ask');
     return transport.request({ exchangeId, queue: ROUTER_QUEUE }, type, payload, { timeoutMs });
@@ -56,16 +68,22 @@ export function routeKeeper(client: ManagerClient, transport: Pick<Messaging, 'r
     if (problem !== undefined) throw new Error(`the router does not serve it: ${problem}`);
   }
 
+  /** Two products must not share an address by accident: another product's authority is refused. */
+  const ours = (a: DetailedAuthority): DetailedAuthority => {
+    if (!sameProduct(a.product, product)) throw new AuthorityOwnedError({ authority: `${a.hostname}:${a.port}`, id: a.id, owner: a.product, product });
+    return a;
+  };
+
   /** The authority, created when it does not exist yet (a concurrent creation is a 409, then it exists). */
   async function authority(route: UnitRoute): Promise<DetailedAuthority> {
     const found = await client.router.authority(route.hostname, route.port);
-    if (found !== undefined) return found;
-    await client.router.createAuthority({ hostname: route.hostname, port: route.port }).catch((err: unknown) => {
+    if (found !== undefined) return ours(found);
+    await client.router.createAuthority({ hostname: route.hostname, port: route.port, product, environment }).catch((err: unknown) => {
       if (!(isManagerApiError(err) && err.status === 409)) throw err;
     });
     const created = await client.router.authority(route.hostname, route.port);
     if (created === undefined) throw new Error(`authority ${authorityOf(route)} was created and is gone`);
-    return created;
+    return ours(created);
   }
 
   const backendIn = (a: DetailedAuthority, b: Backend) => a.routes.find((r) => r.hostname === b.host && r.port === b.port);

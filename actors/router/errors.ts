@@ -29,3 +29,12 @@ export class UnservedAuthorityError extends Error {
   override readonly name = 'UnservedAuthorityError';
   readonly retryable = false;
 }
+
+/** Another live router process serves ROUTER_DIR: two routers on one directory would fight over one HAProxy. */
+export class RouterDirLockedError extends Error {
+  override readonly name = 'RouterDirLockedError';
+  readonly retryable = false;
+  constructor(dir: string, pid: number, options?: ErrorOptions) {
+    super(`ROUTER_DIR ${dir} is in use by the router of process ${pid}; stop that process or give this router another ROUTER_DIR`, options);
+  }
+}

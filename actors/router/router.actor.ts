@@ -2,12 +2,14 @@
  * The Router (issue 15, the original's Router, reference §1.14): owns one HAProxy in master-worker mode and makes it
  * serve the Manager's authorities and routes. A timer message re-reads them every ROUTER_RESYNC_MS; a Manager outage
  * is logged and the proxy serves on what it had. When HAProxy dies unasked the actor crashes, and its restart rebuilds
- * the proxy from the Manager. Without a haproxy executable it stays idle, says so once, and refuses requests.
+ * the proxy from the Manager. Without a haproxy executable it stays idle, says so once, and refuses requests. It
+ * refuses to start on a ROUTER_DIR another live router process holds (lock.ts).
  */
 import type { RouterArgs } from './config.js';
 import { routeCountOf } from './core/routing-model.js';
 import { RouterIdleError } from './errors.js';
 import type { RouterProtocol, RouterRequest } from './intake.js';
+import { lockRouterDir } from './lock.js';
 import type { RouteSource } from './ports.js';
 import { Router } from './router.js';
 import { isManagerUnavailableError, managerClient } from '../../http/client/manager-client.js';
@@ -21,7 +23,7 @@ const MANAGER_TIMEOUT_MS = 5_000;
 /** What the Router tells itself: the Manager's routes are due to be read again. */
 export type RouterInfo = { resync: Record<string, never> };
 
-export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.url, (ctx) => {
+export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.url, async (ctx) => {
   const { args, log } = ctx;
   const { haproxy } = args;
   if ('missing' in haproxy) {
@@ -29,6 +31,7 @@ export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.u
     const idle = new RouterIdleError(haproxy.missing);
     return { handlers: { request: () => ({ type: 'dead-letter', reason: idle.message }) } };
   }
+  const unlock = await lockRouterDir(args.dir);
   const source: RouteSource = managerClient({ ...args.manager, log, retry: MANAGER_RETRY, timeoutMs: MANAGER_TIMEOUT_MS }).router;
   const router = new Router({
     source,
@@ -75,6 +78,9 @@ export default defineActor<RouterProtocol, RouterArgs, RouterInfo>(import.meta.u
         ctx.sendAfter(args.resyncMs, 'resync', {});
       },
     },
-    stop: () => router.stop(),
+    async stop() {
+      await router.stop();
+      await unlock();
+    },
   };
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CliError } from '../core/errors.js';
 import { milestoneList, wholeNumber } from '../core/inputs.js';
 import { statusOf } from '../core/progress.js';
+import { addressLines } from '../core/routes.js';
 import { formatFields, formatTable } from '../core/table.js';
 import { followWorkflow } from '../follow.js';
 import { followReporter, type Context } from '../output.js';
@@ -50,7 +51,11 @@ async function run(ctx: Context, deploymentRepo: string, o: RunOptions): Promise
     { workflows, baseUrl: session.url, token: session.token, reporter: followReporter(ctx.out, id), pollMs, timeoutMs, start: execute },
     id,
   );
-  if (statusOf(done) !== 'succeeded') process.exitCode = 1;
+  if (statusOf(done) !== 'succeeded') {
+    process.exitCode = 1;
+    return;
+  }
+  for (const line of addressLines(done)) ctx.out.say(line);
 }
 
 const workflowColumns = [

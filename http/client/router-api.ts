@@ -17,14 +17,24 @@ export interface RouteInput {
   readonly state?: RouteState;
 }
 
+/** An authority to create: the product and environment it belongs to, when it belongs to one. */
+export interface AuthorityInput {
+  readonly hostname: string;
+  readonly port: number;
+  readonly product?: string | null;
+  readonly environment?: string | null;
+  readonly redirect_http_port?: number | null;
+}
+
 export interface RouterApi {
   /** The whole feed, authorities in the Manager's order (by id), each with its backends (by id). */
   routes(): Promise<RouteFeed>;
-  authorities(query?: PageWindow & { readonly hostspec?: string }): Promise<Page<DetailedAuthority>>;
+  /** `product`: only that product's; a product that does not exist is refused (400). */
+  authorities(query?: PageWindow & { readonly hostspec?: string; readonly product?: string }): Promise<Page<DetailedAuthority>>;
   /** The authority `hostname:port` (hostname compared without case) with its routes; undefined when there is none. */
   authority(hostname: string, port: number): Promise<DetailedAuthority | undefined>;
   /** Its id. */
-  createAuthority(authority: { readonly hostname: string; readonly port: number; readonly redirect_http_port?: number | null }): Promise<number>;
+  createAuthority(authority: AuthorityInput): Promise<number>;
   /** Changes the fields given; `redirect_http_port: null` ends a redirect. */
   updateAuthority(id: number, change: { readonly hostname?: string; readonly port?: number; readonly redirect_http_port?: number | null }): Promise<void>;
   deleteAuthority(id: number): Promise<void>;
@@ -46,8 +56,8 @@ export interface RouterApi {
 const Feed = z.object({ timestamp: z.number().int() }).catchall(z.array(RouterBackend));
 
 export function routerApi(http: ManagerHttp): RouterApi {
-  const authorities: RouterApi['authorities'] = ({ hostspec, ...window } = {}) =>
-    fetchPage(http, { method: 'GET', path: '/router/authorities/detailed', query: { hostspec } }, DetailedAuthority, window);
+  const authorities: RouterApi['authorities'] = ({ hostspec, product, ...window } = {}) =>
+    fetchPage(http, { method: 'GET', path: '/router/authorities/detailed', query: { hostspec, product } }, DetailedAuthority, window);
   return {
     async routes() {
       const { timestamp, ...map } = bodyOf(expectStatus(await http.send({ method: 'GET', path: '/router/routes' }), 200), Feed);

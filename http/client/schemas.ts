@@ -227,8 +227,8 @@ export type RouterBackend = z.infer<typeof RouterBackend>;
 export const RouterRoute = RouterBackend.extend({ id, authority_id: id, ...stamps });
 export type RouterRoute = z.infer<typeof RouterRoute>;
 
-/** A `hostname:port` clients use (`authorities`, reference §2.7). */
-export const Authority = z.object({ id, hostname: z.string(), port: z.number().int(), redirect_http_port: z.number().int().nullable(), ...stamps });
+/** A `hostname:port` clients use (`authorities`, reference §2.7), and the product and environment whose address it is. */
+export const Authority = z.object({ id, hostname: z.string(), port: z.number().int(), redirect_http_port: z.number().int().nullable(), product: z.string().nullable(), environment: z.string().nullable(), ...stamps });
 export type Authority = z.infer<typeof Authority>;
 
 export const DetailedAuthority = Authority.extend({ routes: z.array(RouterRoute) });

@@ -15,6 +15,7 @@ import {
   whereName,
   type ProductDeps,
 } from './products-common.js';
+import { disownEnvironment } from './router-owner.js';
 import {
   ProductDeploymentSchema,
   ProductEnvironmentalVariableSchema,
@@ -128,6 +129,7 @@ const remove = defineRoute<ProductDeps, EnvironmentParams>({
     const environment = await environmentOr404(em, product, params.environment_name);
     await em.nativeDelete(ProductEnvironmentalVariableSchema, { product_environment_id: environment.id });
     await em.nativeUpdate(ProductDeploymentSchema, { product_environment_id: environment.id }, { product_environment_id: null, updated_at: new Date() });
+    await disownEnvironment(em, environment.id);
     await em.nativeDelete(ProductEnvironmentSchema, { id: environment.id });
     return { status: 204 };
   },

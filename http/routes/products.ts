@@ -13,6 +13,7 @@ import { environmentRoutes } from './products-environments.js';
 import { planStepRoutes } from './products-plan-steps.js';
 import { planRoutes } from './products-plans.js';
 import { variableRoutes } from './products-variables.js';
+import { disownProduct } from './router-owner.js';
 import {
   ProductClusterSchema,
   ProductComponentSchema,
@@ -105,6 +106,7 @@ const remove = defineRoute<ProductDeps, ProductParams>({
   async handle({ params }, { em }) {
     const product = await productOr404(em, params.product_name);
     const ofProduct = { product_id: product.id };
+    await disownProduct(em, product.id);
     await deleteDeployments(em, ofProduct);
     const plans = await em.find(ProductDeploymentPlanSchema, ofProduct, { fields: ['id'] });
     await deleteStepsOfPlans(em, plans.map((p) => p.id));

@@ -5,6 +5,7 @@ import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js'
 import { findPage, PageQuery } from '../pagination.js';
 import { defineRoute, type AnyRoute, findOr404 } from '../route.js';
 import { IdParams, Name } from '../schemas/common.js';
+import { ownerColumns, OwnerFields, ownerNamesOf, OwnerQuery, ownerWhere, type OwnerNames } from './router-owner.js';
 import { RouteState } from '../../runtime/haproxy/core/model.js';
 import { AuthoritySchema, DeletedAuthoritySchema, RouterRouteSchema, type Authority, type RouterRoute } from '../../entities/router.js';
 import { definedFields } from '../../runtime/core/objects.js';
@@ -12,7 +13,8 @@ import { definedFields } from '../../runtime/core/objects.js';
 /**
  * The router tables' API (reference §3.12), polled by edge routers: a map of `host:port` to backends, tombstones of
  * removed authorities, and CRUD. Deliberate addition (issue 15): a route's `weight` (0-256, default 100) and `state`
- * (`ready`, `drain`, `maint`), which the router serves and a rollout changes. Any change to a route bumps its authority's `updated_at`, which `updated_since` reads.
+ * (`ready`, `drain`, `maint`), which the router serves and a rollout changes; an authority's `product` and
+ * `environment` (router-owner.ts), whose address it is, and the `product` filter of the lists. Any change to a route bumps its authority's `updated_at`, which `updated_since` reads.
  * The two feeds (`/router/routes`, `/router/routes/deleted`) stay unpaginated: a router reading one page of them
  * would silently miss routes. PATCH is served by PUT with the same partial body (reference: one handler for both).
  */
@@ -30,8 +32,8 @@ const HostSpec = z
 
 /** The plain port on which the router redirects the authority's hostname to https (issue 15 item 3); null: none. */
 const RedirectPort = Port.nullable();
-const AuthorityBody = z.strictObject({ hostname: Hostname, port: Port, redirect_http_port: RedirectPort.default(null) });
-const AuthorityPatch = z.strictObject({ hostname: Hostname.optional(), port: Port.optional(), redirect_http_port: RedirectPort.optional() });
+const AuthorityBody = z.strictObject({ hostname: Hostname, port: Port, redirect_http_port: RedirectPort.default(null), ...OwnerFields });
+const AuthorityPatch = z.strictObject({ hostname: Hostname.optional(), port: Port.optional(), redirect_http_port: RedirectPort.optional(), ...OwnerFields });
 /** HAProxy's range for a server weight; 100 by default, so that weights read as shares. */
 const Weight = z.number().int('must be a whole number').min(0, 'must be 0..256').max(256, 'must be 0..256');
 const RouteBody = z.strictObject({ hostname: Hostname, port: Port, secure_connection: z.boolean().default(false), weight: Weight.default(100), state: RouteState.default('ready') });
@@ -39,17 +41,22 @@ const RoutePatch = z.strictObject({ hostname: Hostname.optional(), port: Port.op
 /** Reference §3.12: whole unix seconds; anything else is a 400. */
 const SinceQuery = z.strictObject({ updated_since: z.string().regex(/^\d{1,12}$/, 'must be whole unix seconds').transform(Number).optional() });
 const ListQuery = PageQuery.extend({ hostspec: HostSpec.optional() });
+const AuthorityListQuery = ListQuery.extend(OwnerQuery);
 const ParentParams = z.strictObject({ parent_id: Id });
 const RouteParams = z.strictObject({ parent_id: Id, id: Id });
 type IdParams = z.infer<typeof IdParams>;
 type ParentParams = z.infer<typeof ParentParams>;
 type RouteParams = z.infer<typeof RouteParams>;
 type ListQuery = z.infer<typeof ListQuery>;
+type AuthorityListQuery = z.infer<typeof AuthorityListQuery>;
 type SinceQuery = z.infer<typeof SinceQuery>;
 type Nothing = Record<string, never>;
 
 const keyOf = (a: { hostname: string; port: number }): string => `${a.hostname}:${a.port}`;
-const authorityJson = (a: Authority) => ({ id: a.id, hostname: a.hostname, port: a.port, redirect_http_port: a.redirect_http_port, inserted_at: a.inserted_at, updated_at: a.updated_at });
+const authorityJson = (a: Authority, owner: OwnerNames | undefined) => ({
+  id: a.id, hostname: a.hostname, port: a.port, redirect_http_port: a.redirect_http_port, product: owner?.product ?? null, environment: owner?.environment ?? null,
+  inserted_at: a.inserted_at, updated_at: a.updated_at,
+});
 const backendJson = (r: RouterRoute) => ({ hostname: r.hostname, port: r.port, secure_connection: r.secure_connection, weight: r.weight, state: r.state });
 const routeJson = (r: RouterRoute) => ({ id: r.id, authority_id: r.authority_id, ...backendJson(r), inserted_at: r.inserted_at, updated_at: r.updated_at });
 const sinceWhere = (since: number | undefined) => (since === undefined ? {} : { updated_at: { $gte: new Date(since * 1_000) } });
@@ -95,10 +102,20 @@ async function routesOf(em: EntityManager, ids?: readonly number[]): Promise<Map
   return grouped;
 }
 
+const authoritiesJson = async (em: EntityManager, authorities: Authority[]) => {
+  const owners = await ownerNamesOf(em, authorities);
+  return authorities.map((a) => authorityJson(a, owners.get(a.id)));
+};
+
 const detailed = async (em: EntityManager, authorities: Authority[]) => {
   const routes = await routesOf(em, authorities.map((a) => a.id));
-  return authorities.map((a) => ({ ...authorityJson(a), routes: (routes.get(a.id) ?? []).map(routeJson) }));
+  return (await authoritiesJson(em, authorities)).map((a) => ({ ...a, routes: (routes.get(a.id) ?? []).map(routeJson) }));
 };
+
+/** The lists' filter: `hostspec` and `product`. */
+const authoritiesWhere = async (em: EntityManager, query: AuthorityListQuery): Promise<FilterQuery<Authority>> => ({
+  $and: [query.hostspec ? sameHost<Authority>(query.hostspec) : {}, await ownerWhere(em, query.product)],
+});
 
 const A = { tag: 'router', item: 'Authority' } as const;
 const R = { tag: 'router', item: 'Route' } as const;
@@ -123,25 +140,25 @@ const deletedFeed = defineRoute<BaseDeps, Nothing, SinceQuery>({
   },
 });
 
-const listAuthorities = defineRoute<BaseDeps, Nothing, ListQuery>({
-  ...A, method: 'get', path: '/router/authorities', summary: 'List authorities', access: 'viewer', query: ListQuery,
+const listAuthorities = defineRoute<BaseDeps, Nothing, AuthorityListQuery>({
+  ...A, method: 'get', path: '/router/authorities', summary: 'List authorities', access: 'viewer', query: AuthorityListQuery,
   async handle({ query }, { em }) {
-    const { rows, total } = await findPage(em, AuthoritySchema, query.hostspec ? sameHost<Authority>(query.hostspec) : {}, query);
-    return { status: 200, body: rows.map(authorityJson), total };
+    const { rows, total } = await findPage(em, AuthoritySchema, await authoritiesWhere(em, query), query);
+    return { status: 200, body: await authoritiesJson(em, rows), total };
   },
 });
 
-const listDetailed = defineRoute<BaseDeps, Nothing, ListQuery>({
-  ...A, method: 'get', path: '/router/authorities/detailed', summary: 'List authorities with their routes', access: 'viewer', query: ListQuery,
+const listDetailed = defineRoute<BaseDeps, Nothing, AuthorityListQuery>({
+  ...A, method: 'get', path: '/router/authorities/detailed', summary: 'List authorities with their routes', access: 'viewer', query: AuthorityListQuery,
   async handle({ query }, { em }) {
-    const { rows, total } = await findPage(em, AuthoritySchema, query.hostspec ? sameHost<Authority>(query.hostspec) : {}, query);
+    const { rows, total } = await findPage(em, AuthoritySchema, await authoritiesWhere(em, query), query);
     return { status: 200, body: await detailed(em, rows), total };
   },
 });
 
 const showAuthority = defineRoute<BaseDeps, IdParams>({
   ...A, method: 'get', path: '/router/authorities/:id', summary: 'Show an authority', access: 'viewer', params: IdParams,
-  handle: async ({ params }, { em }) => ({ status: 200, body: authorityJson(await authorityOr404(em, params.id)) }),
+  handle: async ({ params }, { em }) => ({ status: 200, body: (await authoritiesJson(em, [await authorityOr404(em, params.id)]))[0] }),
 });
 
 const showDetailed = defineRoute<BaseDeps, IdParams>({
@@ -152,9 +169,11 @@ const showDetailed = defineRoute<BaseDeps, IdParams>({
 const createAuthority = defineRoute<BaseDeps, Nothing, Nothing, z.infer<typeof AuthorityBody>>({
   ...A, method: 'post', path: '/router/authorities', summary: 'Create an authority', access: 'admin', body: AuthorityBody,
   async handle({ body }, { em }) {
-    checkRedirect(body);
-    await checkFree(em.find(AuthoritySchema, sameHost(body)), 'Authority');
-    const authority = em.create(AuthoritySchema, body);
+    const { product, environment, ...address } = body;
+    checkRedirect(address);
+    const owner = await ownerColumns(em, { product, environment });
+    await checkFree(em.find(AuthoritySchema, sameHost(address)), 'Authority');
+    const authority = em.create(AuthoritySchema, { ...address, ...owner });
     await flushOr409(em, 'Authority');
     return { status: 201, location: `/router/authorities/${authority.id}` };
   },
@@ -168,11 +187,12 @@ const updateAuthority = defineRoute<BaseDeps, IdParams, Nothing, z.infer<typeof 
     const next = { hostname: body.hostname ?? authority.hostname, port: body.port ?? authority.port };
     const redirect_http_port = body.redirect_http_port === undefined ? authority.redirect_http_port : body.redirect_http_port;
     checkRedirect({ ...next, redirect_http_port });
+    const owner = await ownerColumns(em, { product: body.product, environment: body.environment }, authority);
     if (keyOf(next) !== keyOf(authority)) {
       await checkFree(em.find(AuthoritySchema, sameHost(next)), 'Authority', authority.id);
       em.create(DeletedAuthoritySchema, { hostname: authority.hostname, port: authority.port });
     }
-    Object.assign(authority, next, { redirect_http_port, updated_at: new Date() });
+    Object.assign(authority, next, owner, { redirect_http_port, updated_at: new Date() });
     await flushOr409(em, 'Authority');
     return { status: 204, location: `/router/authorities/${authority.id}` };
   },

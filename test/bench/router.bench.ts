@@ -104,7 +104,7 @@ async function changeThroughRouter(h: Harness, binary: string, from: Instance, t
   const args = routerArgs({ baseUrl: manager.baseUrl, ...manager.client }, dir, { haproxy: { binary }, settings: h.settingsFor(dir, { check: CHECK }), resyncMs: 2_000 });
   const router = await startRouter(args, broker);
   try {
-    const keeper = routeKeeper(managerClient({ baseUrl: manager.baseUrl, ...manager.client, log }), transport, 1);
+    const keeper = routeKeeper(managerClient({ baseUrl: manager.baseUrl, ...manager.client, log }), transport, { exchangeId: 1, product: null, environment: null });
     const route: UnitRoute = { hostname: HOSTNAME, port: await closedPort(), drain_seconds: 1 };
     await keeper.join(route, from);
     const ms: number[] = [];

@@ -147,7 +147,23 @@ describe('openaperture CLI against the real Manager', function () {
       const one = (await json('routes', 'CLI-SHOP.example.test:8080')) as Array<{ hostname: string; routes: unknown[] }>;
       expect(one.map((a) => [a.hostname, a.routes.length])).to.deep.equal([['cli-shop.example.test', 3]]);
       expectOneLineFailure(await cli('routes', 'nowhere.example.test:80'), /no authority nowhere\.example\.test:80 \(see: openaperture routes\)/);
-      expectOneLineFailure(await cli('routes', 'nowhere'), /<authority>: expected hostname:port/);
+      expectOneLineFailure(await cli('routes', 'nowhere:http'), /<product \| hostname:port>: expected hostname:port/);
+    });
+
+    it("lists a product's authorities with their backends and shares; a product without one, or none, is one line", async () => {
+      for (const name of ['cli-routed', 'cli-unrouted']) expect((await manager().call('POST', '/products', { name })).status).to.equal(201);
+      const created = await manager().call('POST', '/router/authorities', { hostname: 'cli-routed.example.test', port: 8081, product: 'cli-routed' });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      const { body: found } = await manager().call('GET', '/router/authorities?product=cli-routed');
+      const id = (found as Array<{ id: number }>)[0]!.id;
+      expect((await manager().call('POST', `/router/authorities/${id}/routes`, { hostname: '127.0.0.1', port: 21010 })).status).to.equal(201);
+      const listed = expectOk(await cli('routes', 'cli-routed'));
+      expect(listed.trimEnd().split('\n')).to.have.length(2);
+      expect(listed).to.match(/^cli-routed\.example\.test:8081\s+127\.0\.0\.1:21010\s+100\s+ready\s+100%$/m);
+      const one = (await json('routes', 'CLI-ROUTED')) as Array<{ hostname: string; product: string; routes: unknown[] }>;
+      expect(one.map((a) => [a.hostname, a.product, a.routes.length])).to.deep.equal([['cli-routed.example.test', 'cli-routed', 1]]);
+      expectOneLineFailure(await cli('routes', 'cli-unrouted'), /^openaperture: product cli-unrouted has no route: no authority belongs to it/);
+      expectOneLineFailure(await cli('routes', 'cli-nowhere'), /query\.product: no product "cli-nowhere" \(GET \/router\/authorities\/detailed answered 400\)/);
     });
 
     it('sets, shows and removes an authority\'s certificate from PEM files, never printing the key; sets a redirect', async () => {

@@ -59,7 +59,13 @@ describe('the hello example', function () {
   it('units.json passes the DeployableUnit contract', async () => {
     const units = z.strictObject({ units: z.array(DeployableUnit).min(1) }).parse(await json('units.json'));
     expect(units.units).to.deep.equal([
-      { name: 'hello', ports: [8080], environment: {}, health: { http: { path: '/', timeout_seconds: 60, interval_seconds: 1 } } },
+      {
+        name: 'hello',
+        ports: [8080],
+        environment: {},
+        health: { http: { path: '/', timeout_seconds: 60, interval_seconds: 1 } },
+        route: { hostname: 'hello.localhost', port: 8080, drain_seconds: 30 },
+      },
     ]);
   });
 

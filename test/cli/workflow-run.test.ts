@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { addressNotice } from '../../actors/deployer/messages.js';
 import { configDir, liveManager, runCli, stopCliProcesses, type CliManager, type CliResult } from './harness.js';
 import { managerBuildLogs, standInOrchestrator, startBuildLogFront, type BuildLogSource, type Executed } from './stand-ins.js';
 import type { Subscription } from '../../runtime/messaging/transport.js';
@@ -61,7 +62,8 @@ for (const [title, startSource] of Object.entries(SOURCES)) describe(`openapertu
     await save(id, { current_step: 'deploy', event_log: events });
     await sawMilestone('deploy', 2);
     front.end(id);
-    await save(id, { current_step: 'workflow_completed', workflow_completed: true, workflow_error: false, workflow_duration: '3 seconds', event_log: [...events, log('Workflow completed in 3 seconds')] });
+    const address = log(addressNotice('http://hello.localhost:8080/'));
+    await save(id, { current_step: 'workflow_completed', workflow_completed: true, workflow_error: false, workflow_duration: '3 seconds', event_log: [...events, address, log('Workflow completed in 3 seconds')] });
   }
 
   before(async () => {
@@ -84,7 +86,7 @@ for (const [title, startSource] of Object.entries(SOURCES)) describe(`openapertu
     return runCli(['workflow', 'run', '--timeout', '90', ...args], { env: { OA_CONFIG_DIR: config() }, onLine: (line) => printed.push(line) });
   };
 
-  it('follows milestones and build log lines live, and exits 0 when the workflow succeeds', async () => {
+  it("follows milestones and build log lines live, exits 0 when the workflow succeeds, and ends with the app's URL", async () => {
     const r = await run('file:///tmp/examples/hello_docker', '--source-repo', 'file:///tmp/examples/hello', '--source-ref', 'main', '--poll', '1', '--force-build');
     expect(r.code, r.stderr).to.equal(0);
     const lines = r.stdout.trimEnd().split('\n');
@@ -99,8 +101,10 @@ for (const [title, startSource] of Object.entries(SOURCES)) describe(`openapertu
       '==> milestone 2/2: deploy',
       '    Completed Workflow Milestone:  :build, in 1 second',
       '    Starting Workflow Milestone:  :deploy',
+      '    The app answers at http://hello.localhost:8080/',
       '    Workflow completed in 3 seconds',
       `workflow ${id} succeeded in 3 seconds`,
+      'the app answers at http://hello.localhost:8080/',
     ]);
     const request = executed.find((e) => e.id === id);
     expect(request).to.include({ source_repo: 'file:///tmp/examples/hello', source_repo_git_ref: 'main' });

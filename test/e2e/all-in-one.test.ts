@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { needs, services } from '../helpers/services.js';
+import { addressesReported } from '../../actors/deployer/messages.js';
+import { haproxyBinary, needs, services } from '../helpers/services.js';
+import { get } from '../runtime/haproxy/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   adminClient,
@@ -10,7 +12,6 @@ import {
   completion,
   exampleRepos,
   freePort,
-  hostPortsOf,
   removeContainersOf,
   smtpSink,
   startTopology,
@@ -21,22 +22,25 @@ import {
 /**
  * Issue 9: the embedded default from an empty data directory, as a newcomer runs it: one process, every component,
  * the in-memory transport, PGlite; bootstrap registers the local Docker host as cluster `local`; the example
- * [build, deploy] workflow runs from local git repos and its container answers; the completion e-mail arrives.
+ * [build, deploy] workflow runs from local git repos and answers at the router address the deploy reports (the
+ * Router runs in the all-in-one); the completion e-mail arrives.
  */
 describe('e2e: the all-in-one topology runs the example workflow', function () {
   this.timeout(300_000);
-  needs('docker', 'registry');
+  needs('docker', 'registry', 'haproxy');
   const mailTo = 'dev@example.test';
   let data: string;
   let platform: PlatformProcess | undefined;
   let smtp: Awaited<ReturnType<typeof smtpSink>>;
   let repos: ReturnType<typeof exampleRepos>;
   let workflowId: string | undefined;
+  let routePort: number;
 
   before(async () => {
     data = mkdtempSync(join(tmpdir(), 'oa-e2e-data-'));
     smtp = await smtpSink();
-    repos = exampleRepos(mailTo);
+    routePort = await freePort();
+    repos = exampleRepos(mailTo, routePort);
   });
   after(async () => {
     await platform?.stop();
@@ -58,6 +62,7 @@ describe('e2e: the all-in-one topology runs the example workflow', function () {
       SMTP_FROM: 'openaperture@example.test',
       UI_URL: 'http://ui.example.test',
       OA_LOG_LEVEL: 'warn',
+      ROUTER_HAPROXY_BINARY: haproxyBinary(),
     });
     const secret = await adminSecretOf(platform);
     const client = adminClient(`http://127.0.0.1:${port}`, secret);
@@ -71,12 +76,12 @@ describe('e2e: the all-in-one topology runs the example workflow', function () {
     expect(done.workflow_error, (done.event_log ?? []).join('\n')).to.equal(false);
     expect(done.current_step).to.equal('workflow_completed');
 
-    const ports = await hostPortsOf(workflowId);
-    expect(ports).to.have.length.greaterThan(0);
-    for (const hostPort of ports) {
-      const page = await (await fetch(`http://127.0.0.1:${hostPort}/`)).text();
-      expect(page).to.match(/hello/i);
-    }
+    const url = `http://hello.localhost:${routePort}/`;
+    expect(addressesReported(done.event_log ?? [])).to.deep.equal([url]);
+    // What `curl http://hello.localhost:<port>/` does: *.localhost is loopback, and the Host header picks the route.
+    const answer = await get(routePort, 'hello.localhost');
+    expect(answer.status).to.equal(200);
+    expect(answer.body).to.match(/hello/i);
 
     const mail = await waitFor('the completion e-mail', () => smtp.mails.find((m) => m.to.includes(mailTo)), 60_000);
     expect(mail.text).to.match(/Subject: SUCCEEDED \[OA\]\[/);

@@ -1,7 +1,7 @@
 /** Helpers of the end-to-end suites: platform processes as an operator starts them, and the real things around them. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,14 +91,26 @@ export function workTree(bare: string) {
   };
 }
 
-/** The example's two repos (deploy/examples/hello/make-repos.sh), the source carrying an e-mail notification setting. */
-export function exampleRepos(emailTo: string): { dir: string; deployment: string; source: string } {
+/**
+ * The example's two repos (deploy/examples/hello/make-repos.sh), the source carrying an e-mail notification setting.
+ * The unit's route (hello.localhost:8080) is moved to `routePort`, a port of the test's own; without one it is
+ * removed, so that a platform without a router (or sharing the port with another run) deploys the example as before.
+ */
+export function exampleRepos(emailTo: string, routePort?: number): { dir: string; deployment: string; source: string } {
   const dir = mkdtempSync(join(tmpdir(), 'oa-e2e-repos-'));
   execFileSync('bash', [join(EXAMPLE, 'make-repos.sh'), dir], { stdio: 'ignore' });
   const settings = { deployments: { notifications: { email: { events: { on_workflow_completed: [emailTo] } } } } };
   const source = workTree(join(dir, 'hello'));
   source.commit('notify by e-mail', { 'openaperture.json': JSON.stringify(settings, null, 2) });
   rmSync(source.work, { recursive: true, force: true });
+  const units = JSON.parse(readFileSync(join(EXAMPLE, 'units.json'), 'utf8')) as { units: Array<{ route?: { port: number } }> };
+  for (const unit of units.units) {
+    if (routePort === undefined) delete unit.route;
+    else if (unit.route !== undefined) unit.route.port = routePort;
+  }
+  const deployment = workTree(join(dir, 'hello_docker'));
+  deployment.commit(routePort === undefined ? 'no route' : `route on port ${routePort}`, { 'units.json': JSON.stringify(units, null, 2) });
+  rmSync(deployment.work, { recursive: true, force: true });
   return { dir, deployment: `file://${dir}/hello_docker`, source: `file://${dir}/hello` };
 }
 

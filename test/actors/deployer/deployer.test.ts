@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { LABELS } from '../../../actors/deployer/messages.js';
+import { LABELS, NO_ROUTE } from '../../../actors/deployer/messages.js';
 import { STEP_COMPLETED, STEP_FAILED } from '../../../actors/orchestrator/messages.js';
 import { containerOps, type ContainerSummary } from '../../../runtime/docker/containers.js';
 import type { DockerHost } from '../../../runtime/docker/host.js';
@@ -83,6 +83,7 @@ describe('Deployer: rolling deploys over three Docker hosts (one over ssh://), d
     const log = (reply.payload.event_log as string[]).join('\n');
     expect(log).to.contain(`is being processed by Deployer`).and.to.contain('Preparing to deploy 3 instances of web onto 3 hosts');
     expect(log).to.contain('The units have been deployed: 3 started, 0 unchanged, 0 removed');
+    expect((reply.payload.event_log as string[]).at(-1)).to.contain(NO_ROUTE);
   });
 
   it('a re-deploy of the same commit changes nothing', async () => {
@@ -90,7 +91,8 @@ describe('Deployer: rolling deploys over three Docker hosts (one over ssh://), d
     const reply = await deployer.deploy(request('v1'));
     expect(reply.type).to.equal(STEP_COMPLETED);
     expect((await containers()).map((c) => c.id).sort()).to.deep.equal(before);
-    expect((reply.payload.event_log as string[]).at(-1)).to.contain(`Nothing to change: every instance already runs commit ${commits.v1}`);
+    expect((reply.payload.event_log as string[]).at(-2)).to.contain(`Nothing to change: every instance already runs commit ${commits.v1}`);
+    expect((reply.payload.event_log as string[]).at(-1)).to.contain(NO_ROUTE);
   });
 
   it('a new commit replaces the instances one by one: at least N-1 answer at every moment', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { addressesReported } from '../../../actors/deployer/messages.js';
 import { STEP_COMPLETED, STEP_FAILED } from '../../../actors/orchestrator/messages.js';
 import { sleep } from '../../../runtime/core/promises.js';
 import { needsDockerHosts } from '../../helpers/docker-hosts.js';
@@ -33,6 +34,7 @@ describe('Deployer and Router: a unit with a route keeps one address across re-d
     expect(await backends()).to.have.length(6).and.satisfy((all: string[]) => all.every((b) => b.endsWith(' ready 100')));
     const answer = await get(world.port, world.hostname);
     expect([answer.status, answer.body.split(' ')[0]]).to.deep.equal([200, 'v1']);
+    expect(addressesReported(reply.payload.event_log as string[])).to.deep.equal([`http://${world.hostname}:${world.port}/`]);
   });
 
   it('three consecutive re-deploys of 6 instances under 50 requests/s through the router: 0 failed requests', async () => {
