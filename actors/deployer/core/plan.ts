@@ -99,8 +99,11 @@ export const instanceCountOf = (unit: DeployableUnit, input: Pick<DeployInput, '
 
 const instanceOf = (c: HostedContainer): number => Number(c.labels[LABELS.instance]);
 
-/** Per instance: the container that counts (a running one first) and any others, which are leftovers. */
-function instancesOf(unit: string, existing: readonly HostedContainer[]): Map<number, { current: HostedContainer; extra: HostedContainer[] }> {
+/**
+ * Per instance: the container that counts (a running one first; with `establishedOver`, a running one not on that
+ * commit first) and any others, which are leftovers.
+ */
+function instancesOf(unit: string, existing: readonly HostedContainer[], establishedOver?: string): Map<number, { current: HostedContainer; extra: HostedContainer[] }> {
   const byInstance = new Map<number, HostedContainer[]>();
   for (const c of existing) {
     if (c.labels[LABELS.unit] !== unit || !Number.isInteger(instanceOf(c))) continue;
@@ -108,7 +111,8 @@ function instancesOf(unit: string, existing: readonly HostedContainer[]): Map<nu
   }
   const result = new Map<number, { current: HostedContainer; extra: HostedContainer[] }>();
   for (const [instance, all] of byInstance) {
-    const current = all.find((c) => c.state === 'running') ?? all[0]!;
+    const running = all.filter((c) => c.state === 'running');
+    const current = running.find((c) => establishedOver !== undefined && c.labels[LABELS.commit] !== establishedOver) ?? running[0] ?? all[0]!;
     result.set(instance, { current, extra: all.filter((c) => c !== current) });
   }
   return result;
@@ -151,7 +155,8 @@ export function containerSpec(input: DeployInput, unit: DeployableUnit, instance
 
 /**
  * Every unit in order; per unit, instances 0..n-1 in order, each left alone when it already runs the commit and
- * image, else started (replacing the old one once healthy); then the surplus and leftovers removed. A replacement
+ * image, else started (replacing the old one once healthy); then the surplus and leftovers removed (a canary unit's
+ * unjudged leftovers first). A replacement
  * gets fresh host ports (the Manager's, at start), since the old container still holds its own until the new one is healthy.
  */
 export function planDeployment(input: DeployInput): PlanResult {
@@ -162,6 +167,7 @@ export function planDeployment(input: DeployInput): PlanResult {
   for (const c of input.existing) bump(clusterLoad, c.host);
   const starts: Step[] = [];
   const removals: Step[] = [];
+  const leftovers: Step[] = [];
   const unchanged: Array<DeployPlan['unchanged'][number]> = [];
   const instances: Record<string, number> = {};
   for (const unit of input.units) {
@@ -171,8 +177,11 @@ export function planDeployment(input: DeployInput): PlanResult {
     const count = instanceCountOf(unit, input);
     instances[unit.name] = count;
     const image = unit.image ?? input.defaultImage ?? '';
-    // A container on a host that is no longer active cannot be reached: its instance is started elsewhere.
-    const current = instancesOf(unit.name, input.existing.filter((c) => active.has(c.host)));
+    // A container on a host that is no longer active cannot be reached: its instance is started elsewhere. A unit
+    // with a canary keeps no instance its interrupted rollout left beside the old one: that one would skip the
+    // judgement, so it leaves first and the canary is started and judged again.
+    const canaryUnit = planned?.canary !== undefined;
+    const current = instancesOf(unit.name, input.existing.filter((c) => active.has(c.host)), canaryUnit ? input.commit : undefined);
     const unitLoad = new Map<string, number>();
     for (const { current: c } of current.values()) if (instanceOf(c) < count) bump(unitLoad, c.host);
     for (let instance = 0; instance < count; instance += 1) {
@@ -193,8 +202,11 @@ export function planDeployment(input: DeployInput): PlanResult {
     }
     for (const [instance, { current: c, extra }] of [...current].sort(([a], [b]) => a - b)) {
       if (instance >= count) removals.push({ kind: 'remove', unit: unit.name, instance, container: c, why: 'surplus', ...route });
-      for (const e of extra) removals.push({ kind: 'remove', unit: unit.name, instance, container: e, why: 'duplicate', ...route });
+      for (const e of extra) {
+        const unjudged = canaryUnit && e.state === 'running' && e.labels[LABELS.commit] === input.commit;
+        (unjudged ? leftovers : removals).push({ kind: 'remove', unit: unit.name, instance, container: e, why: 'duplicate', ...route });
+      }
     }
   }
-  return { ok: true, plan: { steps: [...starts, ...removals], unchanged, instances, hosts: input.hosts.length } };
+  return { ok: true, plan: { steps: [...leftovers, ...starts, ...removals], unchanged, instances, hosts: input.hosts.length } };
 }

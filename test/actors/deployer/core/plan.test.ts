@@ -115,6 +115,18 @@ describe('deployer core: the deploy plan', () => {
     const canaries = steps.map((s) => `${s.unit}@${s.instance}: ${s.kind === 'start' && s.canary !== undefined ? s.canary.weight : '-'}`);
     expect(canaries).to.deep.equal(['web@0: 10', 'web@1: -', 'web@2: -', 'api@0: -', 'api@1: -', 'api@2: -']);
   });
+
+  it('a canary unit redelivered mid-window: the unjudged new container leaves first and the canary starts again; without a canary the new one is kept', () => {
+    const canary = { weight: 10, duration_seconds: 30, max_error_rate: 0.05 };
+    const route = { hostname: 'web.example.test', port: 8000 };
+    const existing = [running('h1', 0, 20003, 'ffff'), running('h1', 0, 20000, 'old'), running('h2', 1, 20001, 'old')];
+    const over = { commit: 'ffff', defaultImage: 'reg/web:ffff', existing, hosts: ['h1', 'h2'] };
+    const judged = plan({ ...over, units: [unit({ instances: 2, route: { ...route, canary } })] });
+    expect(judged.steps.map(brief)).to.deep.equal(['remove h1-0-ffff (duplicate)', 'start 0@h1 replaces h1-0-old', 'start 1@h2 replaces h2-1-old']);
+    expect(judged.steps[1]).to.deep.include({ canary });
+    const plain = plan({ ...over, units: [unit({ instances: 2, route })] });
+    expect(plain.steps.map(brief)).to.deep.equal(['start 1@h2 replaces h2-1-old', 'remove h1-0-old (duplicate)']);
+  });
 });
 
 describe('deployer core: cluster ports', () => {
