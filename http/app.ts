@@ -12,6 +12,7 @@ import { AuditEventSchema } from '../entities/auth.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Messaging } from '../runtime/messaging/transport.js';
 import type { BuildLogRelay } from './build-log-relay.js';
+import { mountDocs } from './docs.js';
 import { observeRequests } from './metrics.js';
 import type { ProcessMetrics } from '../runtime/metrics/process-metrics.js';
 
@@ -231,6 +232,7 @@ export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<Any
       info: { title: 'OpenAperture Manager', version: '1' },
     });
   });
+  mountDocs(routerOf('/docs'));
   app.use(async (ctx, next) => {
     ctx.set(SECURITY_HEADERS);
     try {
