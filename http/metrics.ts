@@ -21,6 +21,8 @@ export function observeRequests(metrics: ProcessMetrics): Koa.Middleware {
   };
 }
 
+const WORKFLOW_STATES = ['pending', 'running', 'succeeded', 'failed'] as const;
+
 /**
  * The workflows of each state, one grouped count over the table per scrape: `failed` (workflow_error), `succeeded`
  * (completed without error), `running` (executed, not completed), `pending` (never executed).
@@ -35,6 +37,8 @@ export function workflowCountsIn(db: Database): WorkflowCounts {
          from workflows group by 1`,
       [],
     );
-    return rows.map((row) => ({ state: String(row.state), count: Number(row.count) }));
+    const counted = new Map(rows.map((row) => [String(row.state), Number(row.count)]));
+    // Every state, a zero too: a state without a series would read as "no data", not as none.
+    return WORKFLOW_STATES.map((state) => ({ state, count: counted.get(state) ?? 0 }));
   };
 }

@@ -43,6 +43,7 @@ forEachDatabase(
       expect(sample(text, 'openaperture_http_request_duration_seconds_count{method="POST",route="/workflows",status="201"}')).to.equal(1);
       expect(sample(text, 'openaperture_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"}')).to.equal(1);
       expect(sample(text, 'openaperture_workflows{state="pending"}')).to.equal(1);
+      expect(sample(text, 'openaperture_workflows{state="failed"}')).to.equal(0);
       expect(text).to.match(/^process_cpu_seconds_total /m);
       expect(text).to.match(/^nodejs_eventloop_lag_seconds /m);
     });
