@@ -1,10 +1,13 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import recorder from '../fixtures/recorder.actor.js';
 import { startPlatformProcess, type PlatformProcess } from '../../../runtime/boot.js';
 import { ConfigError, MessagingEnv, parseEnv, RuntimeEnv } from '../../../runtime/config.js';
 import { intake } from '../../../runtime/messaging/intake.js';
+import { packagePath } from '../../../runtime/package-path.js';
 import { parseTopology, type Catalogue } from '../../../runtime/topology.js';
 import { captureLogs } from '../../helpers/log-capture.js';
 import { sample } from '../../helpers/prometheus.js';
@@ -23,6 +26,18 @@ describe('OA_METRICS_ADDRESS', () => {
     for (const bad of ['9464', 'localhost', 'host:99999', 'host:port', ':9464', 'on']) {
       expect(() => envWith(bad), bad).to.throw(ConfigError, `OA_METRICS_ADDRESS: expected host:port (e.g. 127.0.0.1:9464) or off (got "${bad}")`);
     }
+  });
+});
+
+describe('a platform process with a bad OA_METRICS_ADDRESS', function () {
+  this.timeout(30_000);
+
+  it('stops at start, naming the variable', async () => {
+    const env = { ...process.env, OA_METRICS_ADDRESS: '9464', OA_DATA_DIR: '/nonexistent/never-used' };
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', packagePath('actors', 'main.ts'), '--topology', 'all-in-one'], { env });
+    const err = (await run.then(() => new Error('it started'), (e: unknown) => e)) as { code?: number; stderr?: string };
+    expect(err.code).to.equal(1);
+    expect(err.stderr).to.include('OA_METRICS_ADDRESS: expected host:port (e.g. 127.0.0.1:9464) or off (got "9464")');
   });
 });
 
