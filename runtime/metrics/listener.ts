@@ -32,16 +32,19 @@ function metricsServer(metrics: ProcessMetrics, log: Logger): Server {
 }
 
 /**
- * Starts the listener at `address`. A port another process holds is logged, naming OA_METRICS_ADDRESS, and the
- * process goes on without one: metrics are not worth stopping the platform for (two processes on one host need an
- * address each).
+ * Starts the listener at `address`. An address it cannot listen on (a port another process holds: two processes on
+ * one host need an address each) is logged, naming OA_METRICS_ADDRESS, and the process goes on without one: metrics
+ * are not worth stopping the platform for.
  */
 export async function startMetricsListener(address: Exclude<ListenAddress, 'off'>, metrics: ProcessMetrics, log: Logger): Promise<MetricsListener | undefined> {
   const server = metricsServer(metrics, log);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(address.port, address.host, () => resolve());
+      server.listen(address.port, address.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
   } catch (err) {
     log.warn({ err }, `OA_METRICS_ADDRESS: cannot listen on ${address.host}:${address.port} (${err instanceof Error ? err.message : String(err)}); this process serves no metrics`);
