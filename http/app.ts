@@ -12,6 +12,9 @@ import { AuditEventSchema } from '../entities/auth.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Messaging } from '../runtime/messaging/transport.js';
 import type { BuildLogRelay } from './build-log-relay.js';
+import { mountDocs } from './docs.js';
+import { observeRequests } from './metrics.js';
+import type { ProcessMetrics } from '../runtime/metrics/process-metrics.js';
 
 /** What every route may reach; route groups extend it with what they need (secrets, a publisher...). */
 export interface BaseDeps {
@@ -26,6 +29,8 @@ export interface BaseDeps {
   readonly exchangeId: number;
   /** Validators of tokens the platform did not issue (tokeninfo URL, OIDC), tried after the platform's own. */
   readonly externalAuth?: (token: string, call: { em: Call<unknown>['em'] }) => Promise<Principal | undefined>;
+  /** The process's registry: every answer is recorded there, and `GET /metrics` serves it. */
+  readonly metrics?: ProcessMetrics;
 }
 
 /** Body keys whose values never reach the audit trail or a log. */
@@ -107,6 +112,11 @@ function respond(ctx: Koa.Context, result: RouteResult): void {
     ctx.set('X-Accel-Buffering', 'no');
     ctx.type = result.contentType;
     ctx.body = result.stream;
+    return;
+  }
+  if ('text' in result) {
+    ctx.type = result.contentType;
+    ctx.body = result.text;
     return;
   }
   if ('location' in result && result.location !== undefined) ctx.set('Location', result.location);
@@ -198,6 +208,7 @@ function mount<D extends BaseDeps>(router: Router, deps: D, route: AnyRoute<D>):
 /** The Manager's REST API (design §6): every route, the OpenAPI document, errors as `{"errors":[{"message"}]}`. */
 export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<AnyRoute<D>>): Koa {
   const app = new Koa();
+  if (deps.metrics) app.use(observeRequests(deps.metrics));
   // One router per first path segment (`workflows`, `clusters`, ...): a router tries every one of its routes on every
   // request, and with all of them in one router matching cost more than the rest of a `GET /workflows/:id`.
   const routers = new Map<string, Router>();
@@ -221,6 +232,7 @@ export function createApp<D extends BaseDeps>(deps: D, routes: ReadonlyArray<Any
       info: { title: 'OpenAperture Manager', version: '1' },
     });
   });
+  mountDocs(routerOf('/docs'));
   app.use(async (ctx, next) => {
     ctx.set(SECURITY_HEADERS);
     try {

@@ -28,6 +28,8 @@ export type RouteResult =
   | { readonly status: 200; readonly body: unknown; readonly total?: number }
   /** A long-lived response written as it goes (Server-Sent Events); it ends when the stream does or the client leaves. */
   | { readonly status: 200; readonly stream: Readable; readonly contentType: string }
+  /** Text that is not JSON (Prometheus's exposition format). */
+  | { readonly status: 200; readonly text: string; readonly contentType: string }
   | { readonly status: 202; readonly body?: unknown; readonly location?: string }
   | { readonly status: 201; readonly location: string; readonly body?: unknown }
   | { readonly status: 204; readonly location?: string };

@@ -2,17 +2,24 @@ import { hostname } from 'node:os';
 import { startHeartbeat } from './messaging/heartbeat.js';
 import { describeConcurrency, startIntake, type AnyIntake } from './messaging/intake.js';
 import { parseMessagingMetadata } from './messaging/metadata.js';
+import { meteredTransport } from './messaging/metered.js';
 import { openMessaging, type MetadataOrigin } from './messaging/open.js';
 import type { Transport } from './messaging/transport.js';
 import { startActorSystem, type ActorSystem } from './actors/system.js';
 import { MessagingEnv, type RuntimeEnv } from './config.js';
 import type { Logger } from './logger.js';
+import { startMetricsListener } from './metrics/listener.js';
+import { ProcessMetrics } from './metrics/process-metrics.js';
 import { intakesOf, topologySpec, type Catalogue, type Topology } from './topology.js';
 
 /** One process of the platform: its transport, its supervision tree, its queues routed to actors, its heartbeats. */
 export interface PlatformProcess {
   readonly system: ActorSystem;
   readonly transport: Transport;
+  /** The process's one registry, served at OA_METRICS_ADDRESS and by the Manager's `/metrics`. */
+  readonly metrics: ProcessMetrics;
+  /** Where this process serves its metrics; absent when OA_METRICS_ADDRESS is `off` or its port was taken. */
+  readonly metricsUrl?: string;
 }
 
 /** The messaging part of the environment, as plain data a forked actor can receive. */
@@ -66,15 +73,18 @@ export async function startPlatformProcess(opts: {
   let system: ActorSystem | undefined;
   const owner = ownerOrigin(topology, catalogue, log, () => system);
   const origin = owner === undefined ? opts.metadataOrigin : () => owner;
-  const { transport, childEnv } = await openMessaging(topology.transport, env, log, origin);
+  const metrics = new ProcessMetrics();
+  const opened = await openMessaging(topology.transport, env, log, origin);
+  const transport = meteredTransport(opened.transport, metrics);
   try {
     system = await startActorSystem({
       spec,
       log,
+      metrics,
       logLevel: env.OA_LOG_LEVEL,
       askTimeoutMs: env.OA_ASK_TIMEOUT_MS,
       onFailure: opts.onFailure,
-      messaging: { transport, settings: { kind: topology.transport, env: messagingEnvOf(childEnv) } },
+      messaging: { transport, settings: { kind: topology.transport, env: messagingEnvOf(opened.childEnv) } },
     });
   } catch (err) {
     await transport.close();
@@ -91,7 +101,9 @@ export async function startPlatformProcess(opts: {
     const heartbeat = startHeartbeat({ transport, exchangeId: env.EXCHANGE_ID, intervalMs: env.OA_HEARTBEAT_INTERVAL_MS, hostname: moduleName, type: component.name, log });
     system.onShutdown(() => heartbeat.stop());
   }
-  return { system, transport };
+  const listener = env.OA_METRICS_ADDRESS === 'off' ? undefined : await startMetricsListener(env.OA_METRICS_ADDRESS, metrics, log);
+  if (listener !== undefined) system.onShutdown(() => listener.close());
+  return { system, transport, metrics, ...(listener === undefined ? {} : { metricsUrl: listener.url }) };
 }
 
 /** Starts each intake into `handle`; the tree's shutdown cancels them first (they are its intake). */

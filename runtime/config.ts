@@ -13,6 +13,23 @@ export class ConfigError extends Error {
 
 const positiveInt = (fallback: number) => z.coerce.number<string>({ error: 'expected a number' }).int('expected a whole number').positive('expected a number above 0').default(fallback);
 
+/** Where a listener binds; `off`: none. */
+export type ListenAddress = { readonly host: string; readonly port: number } | 'off';
+
+/** `off`, or `host:port` (`[::1]:9464` for IPv6), the port 0..65535 (0: any free port). */
+const listenAddress = z
+  .string()
+  .transform((text, ctx): ListenAddress => {
+    if (text === 'off') return 'off';
+    const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+    const port = Number(match?.[3]);
+    if (match === null || port > 65_535) {
+      ctx.addIssue({ code: 'custom', message: 'expected host:port (e.g. 127.0.0.1:9464) or off' });
+      return z.NEVER;
+    }
+    return { host: match[1] ?? match[2] ?? '', port };
+  });
+
 /** The variables every process reads. Components extend this with their own (reference §1, seed 000 names). */
 export const RuntimeEnv = z.object({
   OA_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -23,6 +40,8 @@ export const RuntimeEnv = z.object({
   /** Forked components are pinged this often; one silent for OA_WATCHDOG_TIMEOUT_MS is killed and restarted. */
   OA_WATCHDOG_INTERVAL_MS: positiveInt(1_000),
   OA_WATCHDOG_TIMEOUT_MS: positiveInt(3_000),
+  /** This process's Prometheus listener (`GET /metrics`, no token: keep it on a private address); `off`: none. */
+  OA_METRICS_ADDRESS: listenAddress.prefault('127.0.0.1:9464'),
 });
 export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
 

@@ -13,6 +13,7 @@ import { buildLogRelay } from '../../http/build-log-relay.js';
 import { standingIn } from '../../http/revocation.js';
 import { MANAGER_ROUTES, type ManagerDeps } from '../../http/routes/index.js';
 import { loadKeyPair } from '../../http/secrets.js';
+import { workflowCountsIn } from '../../http/metrics.js';
 import { defineActor } from '../../runtime/actors/protocol.js';
 
 /**
@@ -36,6 +37,7 @@ export default defineActor<ManagerActorProtocol, ManagerArgs>(import.meta.url, a
     secrets: loadKeyPair(ctx.args.keys),
     ...(externalAuth ? { externalAuth } : {}),
     ...(ctx.args.uiUrl ? { uiUrl: ctx.args.uiUrl } : {}),
+    ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
   };
   // Before listening: the embedded components' first token request must find their client.
   const admin = ctx.args.bootstrap ? (await bootstrapPlatform(db.fork(), deps.secrets, ctx.args.bootstrap)).adminClient : await ensureAdminClient(db.fork());
@@ -70,6 +72,7 @@ export default defineActor<ManagerActorProtocol, ManagerArgs>(import.meta.url, a
     );
   }, 60 * 60 * 1_000);
   purge.unref();
+  const stopCounting = ctx.metrics?.countWorkflowsWith(workflowCountsIn(db));
   return {
     handlers: {
       status: () => ({ url }),
@@ -81,6 +84,7 @@ export default defineActor<ManagerActorProtocol, ManagerArgs>(import.meta.url, a
     },
     async stop() {
       clearInterval(purge);
+      stopCounting?.();
       buildLogs.close(); // ends the live streams, which would hold the server open
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

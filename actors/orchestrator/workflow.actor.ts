@@ -2,6 +2,7 @@ import { CHAT_REQUESTED, completionEmailId, EMAIL_REQUESTED, NOTIFICATIONS_CHAT_
 import { defineActor, type ActorContext, type Timer } from '../../runtime/actors/protocol.js';
 import type { Outcome } from '../../runtime/messaging/transport.js';
 import { advance } from './core/machine.js';
+import { milestoneEnded } from './core/milestone-end.js';
 import { adopt } from './core/persisted.js';
 import type { Effect, WorkflowEvent, WorkflowState } from './core/state.js';
 import { CANCEL_REQUESTED, EXECUTE_REQUESTED, MILESTONE_REQUESTED, STEP_COMPLETED, type OrchestratorInbox } from './messages.js';
@@ -136,7 +137,10 @@ class WorkflowRun {
   }
 
   private async apply(event: WorkflowEvent): Promise<Outcome> {
-    const { next, effects } = advance(this.state, event, this.ctx.now());
+    const now = this.ctx.now();
+    const { next, effects } = advance(this.state, event, now);
+    const ended = milestoneEnded(this.state, next, event, now);
+    if (ended !== undefined) this.ctx.metrics?.milestoneEnded(ended);
     this.state = next;
     return this.performAll(effects);
   }

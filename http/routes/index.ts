@@ -18,6 +18,7 @@ import { systemComponentRoutes } from './system-components.js';
 import { systemEventRoutes } from './system-events.js';
 import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflows.js';
+import { metricsRoutes } from './metrics.js';
 import type { BaseDeps } from '../app.js';
 import type { AnyRoute } from '../route.js';
 import type { SecretBox } from '../secrets.js';
@@ -53,4 +54,5 @@ export const MANAGER_ROUTES: ReadonlyArray<AnyRoute<ManagerDeps>> = [
   ...authSourceRoutes,
   ...routerRoutes,
   ...routerCertificateRoutes,
+  ...metricsRoutes,
 ];

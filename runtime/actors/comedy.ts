@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { LogLevel } from '../logger.js';
 import type { MessagingEnv } from '../config.js';
 import type { Transport } from '../messaging/transport.js';
+import type { ProcessMetrics } from '../metrics/process-metrics.js';
 
 /** The only file besides host.actor.ts that touches comedy: it turns comedy's stringly API into HostRef. */
 
@@ -24,6 +25,8 @@ export interface HostParams {
   readonly transport?: Transport;
   /** In-memory actors only: the tree's clock, by reference; a forked actor runs on the real one. */
   readonly clock?: Clock;
+  /** In-memory actors only: the process's metrics registry, by reference. */
+  readonly metrics?: ProcessMetrics;
   /** In-memory actors only: what the parent provides (ActorChildSpec.capabilities), by reference. */
   readonly capabilities?: unknown;
   /** Forked actors only: how to open their own process's transport. */

@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { processLogger, type Logger } from '../logger.js';
 import { openTransport } from '../messaging/open.js';
 import { unavailableTransport, type Messaging, type Transport } from '../messaging/transport.js';
+import { behaviourLabelOf, type ProcessMetrics } from '../metrics/process-metrics.js';
 
 type Loose = Protocol<Record<string, { msg: unknown; reply: unknown }>>;
 type LooseInfo = Record<string, unknown>;
@@ -49,6 +50,7 @@ export default class Host {
   /** Pending `sendAfter` timers, cancelled when the actor stops. */
   private readonly timers = new Set<() => void>();
   private unregister: (() => void) | undefined;
+  private untrackMailbox: (() => void) | undefined;
   /** Messages to itself sent while the behaviour's factory runs; undefined once it has returned. */
   private early: Array<() => void> | undefined = [];
   transport: Transport = unavailableTransport('not started');
@@ -66,6 +68,7 @@ export default class Host {
     if (this.params.forked) this.adoptProcess(self);
     if (this.params.clock) this.clock = this.params.clock;
     if (this.params.localKey !== undefined) this.unregister = registerLocalHost(this.params.localKey, this);
+    this.untrackMailbox = this.params.metrics?.trackMailbox(behaviourLabelOf(this.params.module), this.mailbox);
     try {
       this.transport = await this.processTransport();
       const def = await behaviourModule(this.params.module);
@@ -219,6 +222,7 @@ export default class Host {
       log: this.log,
       logLevel: this.params.logLevel,
       clock: this.clock,
+      ...(this.params.metrics ? { metrics: this.params.metrics } : {}),
       onFailure: (error) => this.crash(error),
       ...(this.params.messaging ? { messaging: { transport: this.transport, settings: this.params.messaging } } : {}),
     };
@@ -243,6 +247,7 @@ export default class Host {
       if (this.state === 'running' || this.state === 'stopping') this.state = 'stopped';
       this.cancelTimers();
       this.unregister?.();
+      this.untrackMailbox?.();
       try {
         for (const supervisor of this.supervisors.reverse()) await supervisor.stop();
         if (this.initError === undefined) await this.behaviour.stop?.();
@@ -315,6 +320,10 @@ class BehaviourContext implements ActorContext<unknown, LooseInfo, unknown> {
 
   get transport(): Messaging {
     return this.host.transport;
+  }
+
+  get metrics(): ProcessMetrics | undefined {
+    return this.host.params.metrics;
   }
 
   now(): number {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 import type { Messaging } from '../messaging/transport.js';
+import type { ProcessMetrics } from '../metrics/process-metrics.js';
 import type { ActorChildSpec, ActorMode, SupervisorSpec, Watchdog } from './supervisor-spec.js';
 import type { Backoff, Intensity, RestartType } from './core/restart-policy.js';
 
@@ -67,6 +68,8 @@ export interface ActorContext<A, I extends InfoProtocol<I> = NoInfo, C = undefin
   readonly log: Logger;
   /** This process's messaging: publish and request. Queues reach an actor only through its intake declarations. */
   readonly transport: Messaging;
+  /** The process's metrics registry; absent in a forked actor and in trees started without one (tests). */
+  readonly metrics: ProcessMetrics | undefined;
   readonly self: SelfRef<I>;
   /** The time, on the process's clock (a test may give the tree a ManualClock). */
   now(): number;

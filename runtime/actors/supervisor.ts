@@ -25,6 +25,7 @@ import type { Clock } from '../clock.js';
 import { withTimeout } from '../core/promises.js';
 import type { Logger, LogLevel } from '../logger.js';
 import type { Transport } from '../messaging/transport.js';
+import { behaviourLabelOf, type ProcessMetrics } from '../metrics/process-metrics.js';
 
 export interface SupervisorDeps {
   readonly name: string;
@@ -38,6 +39,8 @@ export interface SupervisorDeps {
   readonly clock?: Clock;
   /** This process's transport and how forked children open theirs; absent in trees that do no messaging. */
   readonly messaging?: { readonly transport: Transport; readonly settings: MessagingSettings };
+  /** The process's registry, handed to in-memory children; a forked process keeps none (README "Metrics"). */
+  readonly metrics?: ProcessMetrics;
 }
 
 type Loose = Record<string, { msg: unknown; reply: unknown }>;
@@ -270,6 +273,7 @@ export class Supervisor implements SupervisorRef {
         forked: mode === 'forked',
         ...this.messagingFor(mode),
         ...(mode === 'in-memory' && this.deps.clock ? { clock: this.deps.clock } : {}),
+        ...(mode === 'in-memory' && this.deps.metrics ? { metrics: this.deps.metrics } : {}),
         ...(mode === 'in-memory' && entry.spec.capabilities !== undefined ? { capabilities: entry.spec.capabilities } : {}),
       },
       mode,
@@ -336,6 +340,7 @@ export class Supervisor implements SupervisorRef {
     entry.restarts = [...recentRestarts(entry.restarts, now, this.spec.intensity.withinMs), now];
     const delayMs = backoffDelayMs(entry.restarts.length, this.spec.backoff);
     this.log.info({ child: entry.name, group: group.map((e) => e.name), delayMs }, 'restarting');
+    this.deps.metrics?.actorRestarted(this.name, entry.kind === 'actor' ? behaviourLabelOf(entry.spec.actor.module) : entry.name);
     this.later(delayMs, () => this.restartGroup(group));
   }
 

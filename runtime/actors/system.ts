@@ -7,6 +7,7 @@ import type { SupervisorRef } from './protocol.js';
 import { Supervisor } from './supervisor.js';
 import type { SupervisorSpec } from './supervisor-spec.js';
 import type { Logger, LogLevel } from '../logger.js';
+import type { ProcessMetrics } from '../metrics/process-metrics.js';
 
 export interface ActorSystemOptions {
   readonly spec: SupervisorSpec;
@@ -19,6 +20,8 @@ export interface ActorSystemOptions {
   readonly messaging?: { readonly transport: Transport; readonly settings: MessagingSettings };
   /** The clock of the tree's in-memory actors (`ctx.now`, `ctx.sendAfter`); the real one by default. */
   readonly clock?: Clock;
+  /** The process's registry: restarts and mailbox depths go there, and in-memory actors get it as `ctx.metrics`. */
+  readonly metrics?: ProcessMetrics;
 }
 
 /** The running tree: the root supervisor, and the one way to stop it. */
@@ -42,6 +45,7 @@ export async function startActorSystem(opts: ActorSystemOptions): Promise<ActorS
     onFailure: opts.onFailure,
     ...(opts.messaging ? { messaging: opts.messaging } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   try {
     await root.start();

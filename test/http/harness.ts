@@ -14,6 +14,8 @@ import { relayedBuildLogs } from '../helpers/build-logs.js';
 import { captureLogs, type LogLine } from '../helpers/log-capture.js';
 import type { Logger } from '../../runtime/logger.js';
 import { needs } from '../helpers/services.js';
+import { workflowCountsIn } from '../../http/metrics.js';
+import { ProcessMetrics } from '../../runtime/metrics/process-metrics.js';
 
 /** A Manager API over a fresh database, with tokens for each role. */
 export interface ApiHarness {
@@ -26,6 +28,8 @@ export interface ApiHarness {
   readonly secrets: SecretBox;
   readonly tokens: { readonly admin: string; readonly operator: string; readonly viewer: string };
   readonly logs: LogLine[];
+  /** The app's registry (ServeOptions.metrics), counting workflows from `db` as the Manager actor does. */
+  readonly metrics?: ProcessMetrics;
   call(method: string, path: string, opts?: CallOptions): Promise<ApiResponse>;
 }
 
@@ -47,6 +51,8 @@ export interface ApiResponse {
 }
 
 export type HarnessDeps = BaseDeps & { readonly secrets: SecretBox };
+
+export type ServeOptions = Pick<TokenIssuerOptions, 'loginLimits'> & { readonly metrics?: true };
 
 let keys: Promise<SecretBox> | undefined;
 /** One RSA key pair per test run: generating one takes a while. */
@@ -78,7 +84,7 @@ export async function serveApi(
   db: Database,
   routes: ReadonlyArray<AnyRoute<HarnessDeps>>,
   logs: { log: Logger; lines: LogLine[] },
-  options: Pick<TokenIssuerOptions, 'loginLimits'> = {},
+  { metrics: withMetrics, ...options }: ServeOptions = {},
 ): Promise<{ harness: ApiHarness; close(): Promise<void> }> {
   const { log, lines } = logs;
   // Tokens stand only while their subject does (revocation): the test principals are API clients, as a caller is.
@@ -88,7 +94,9 @@ export async function serveApi(
   const broker = new MemoryBroker();
   const transport = broker.transport({ exchangeId: 1, log });
   const buildLogs = await relayedBuildLogs(transport);
-  const app = createApp<HarnessDeps>({ db, tokens, log, secrets, transport, buildLogs, exchangeId: 1 }, routes);
+  const metrics = withMetrics ? new ProcessMetrics() : undefined;
+  metrics?.countWorkflowsWith(workflowCountsIn(db));
+  const app = createApp<HarnessDeps>({ db, tokens, log, secrets, transport, buildLogs, exchangeId: 1, ...(metrics ? { metrics } : {}) }, routes);
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -100,6 +108,7 @@ export async function serveApi(
     broker,
     secrets,
     logs: lines,
+    ...(metrics ? { metrics } : {}),
     tokens: { admin: await issue('admin'), operator: await issue('operator'), viewer: await issue('viewer') },
     async call(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
@@ -136,6 +145,7 @@ export function forEachDatabase(
   title: string,
   routes: ReadonlyArray<AnyRoute<HarnessDeps>>,
   suite: (h: () => ApiHarness, kind: 'postgresql' | 'pglite') => void,
+  options: ServeOptions = {},
 ): void {
   for (const kind of ['postgresql', 'pglite'] as const) {
     describe(`${title} (${kind})`, function () {
@@ -153,7 +163,7 @@ export function forEachDatabase(
         } else {
           db = await openDatabase({ kind }, logs.log);
         }
-        served = await serveApi(kind, db, routes, logs);
+        served = await serveApi(kind, db, routes, logs, options);
       });
       after(async () => {
         await served?.close();

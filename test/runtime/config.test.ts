@@ -9,6 +9,7 @@ describe('parseEnv(RuntimeEnv)', () => {
       OA_SHUTDOWN_DEADLINE_MS: 10_000,
       OA_WATCHDOG_INTERVAL_MS: 1_000,
       OA_WATCHDOG_TIMEOUT_MS: 3_000,
+      OA_METRICS_ADDRESS: { host: '127.0.0.1', port: 9464 },
     });
   });
 
