@@ -22,7 +22,8 @@ import type { BenchResult } from './report.js';
  * - Load: autocannon at CONNECTIONS connections on `GET /` through HAProxy programmed by runtime/haproxy (one
  *   authority, one route) against the same load straight to that one backend instance, a Node http server in a process
  *   of its own answering its name; a warm-up each, then ROUNDS rounds of SECONDS in turn, the median of each side kept.
- *   Goals: >= 0.9x the requests/s, p99 <= 1.5x.
+ *   Goals: >= 0.9x the requests/s, p99 <= 1.5x. The same again with an instance that answers after APP_WAIT_MS
+ *   (waiting as an app waits on its database), where the instance and not the CPU bounds the load.
  * - Route change, "deploy step to traffic moved": from the Deployer's RouteKeeper.join (write the backend to a real
  *   Manager, ask the real Router actor to sync) until a probe, one request at a time on new connections, first gets
  *   an answer from the new backend; against the same change sent straight to a HAProxy's Runtime API (`add server`,
@@ -34,6 +35,8 @@ const ROUNDS = 3;
 const SECONDS = 5;
 const WARMUP_SECONDS = 2;
 const CHANGES = 10;
+/** The second instance's wait per request: an app whose answer waits on its own I/O rather than on CPU. */
+const APP_WAIT_MS = 5;
 const HOSTNAME = 'app.bench.test';
 const BACKEND = fileURLToPath(new URL('./fixtures/http-backend.ts', import.meta.url));
 
@@ -42,9 +45,9 @@ interface Instance extends Backend {
   stop(): Promise<void>;
 }
 
-/** Starts fixtures/http-backend.ts answering `name` and resolves once it listens. */
-async function startInstance(name: string): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', BACKEND, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts fixtures/http-backend.ts answering `name` (after `waitMs`) and resolves once it listens. */
+async function startInstance(name: string, waitMs = 0): Promise<Instance> {
+  const child = spawn(process.execPath, ['--import', 'tsx', BACKEND, name, String(waitMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     child.kill('SIGTERM');
@@ -146,17 +149,23 @@ async function changeThroughRuntimeApi(h: Harness, binary: string, from: Instanc
   }
 }
 
+/** `instance`'s load straight and through a HAProxy serving it alone (one authority, one route). */
+async function loadThroughProxy(h: Harness, binary: string, instance: Instance): Promise<{ direct: Load; routed: Load }> {
+  const port = await closedPort();
+  const dir = h.newDir();
+  const proxy = await HaproxyProcess.start({ binary, dir, settings: h.settingsFor(dir) }, modelOf({ hostname: HOSTNAME, port, routes: [routeTo(instance)] }));
+  return compareLoad(instance.port, port).finally(() => proxy.stop());
+}
+
 /** The router's rows (issue 15's must-show); `binary` is the haproxy found (OA_TEST_HAPROXY, PATH or sbin). */
 export async function benchRouter(binary: string): Promise<BenchResult[]> {
   const h = new Harness();
   const instances: Instance[] = [];
   try {
-    const [only, from, to] = [await startInstance('bench'), await startInstance('from'), await startInstance('to')];
-    instances.push(only, from, to);
-    const port = await closedPort();
-    const dir = h.newDir();
-    const proxy = await HaproxyProcess.start({ binary, dir, settings: h.settingsFor(dir) }, modelOf({ hostname: HOSTNAME, port, routes: [routeTo(only)] }));
-    const load = await compareLoad(only.port, port).finally(() => proxy.stop());
+    const [only, waiting, from, to] = [await startInstance('bench'), await startInstance('waiting', APP_WAIT_MS), await startInstance('from'), await startInstance('to')];
+    instances.push(only, waiting, from, to);
+    const load = await loadThroughProxy(h, binary, only);
+    const app = await loadThroughProxy(h, binary, waiting);
 
     const direct = await changeThroughRuntimeApi(h, binary, from, to);
     const routed = await changeThroughRouter(h, binary, from, to);
@@ -165,6 +174,8 @@ export async function benchRouter(binary: string): Promise<BenchResult[]> {
     return [
       { name: `router: GET / at ${CONNECTIONS} conns, one instance (goal >= 0.90x)`, unit: 'req/s', baseline: { label: 'straight to the instance', value: load.direct.requestsPerSecond }, ours: { label: 'through HAProxy', value: load.routed.requestsPerSecond } },
       { name: `router: p99 latency, same load (lower is better; goal <= 1.50x)`, unit: 'ms', baseline: { label: 'straight to the instance', value: load.direct.p99 }, ours: { label: 'through HAProxy', value: load.routed.p99 } },
+      { name: `router: GET / at ${CONNECTIONS} conns, an instance answering after ${APP_WAIT_MS} ms`, unit: 'req/s', baseline: { label: 'straight to the instance', value: app.direct.requestsPerSecond }, ours: { label: 'through HAProxy', value: app.routed.requestsPerSecond } },
+      { name: `router: p99 latency, same load (lower is better)`, unit: 'ms', baseline: { label: 'straight to the instance', value: app.direct.p99 }, ours: { label: 'through HAProxy', value: app.routed.p99 } },
       { name: `router: route change, deploy step to traffic moved, median of ${CHANGES} (lower is better)`, unit: 'ms', baseline: { label: 'Runtime API by hand', value: median(direct) }, ours: { label: 'Manager + Router sync', value: median(routed) } },
     ];
   } finally {
