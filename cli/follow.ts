@@ -1,5 +1,5 @@
 import { readBuildLogs, type StreamEnd } from './build-logs.js';
-import { progressBetween, type FollowEvent } from './core/progress.js';
+import { headersUpTo, progressBetween, type FollowEvent } from './core/progress.js';
 import { CliError } from './core/errors.js';
 import type { Workflow } from '../http/client/schemas.js';
 import type { WorkflowsApi } from '../http/client/workflows-api.js';
@@ -50,8 +50,36 @@ interface LogStreaming {
   readonly done: Promise<void>;
 }
 
+/**
+ * Says each milestone header once, and before the build's first log line: the stream delivers build lines as they
+ * come, the poll sees the milestone start later.
+ */
+class Headers {
+  private readonly printed = new Set<string>();
+  private milestones: readonly string[] = [];
+
+  constructor(private readonly reporter: FollowReporter) {}
+
+  know(workflow: Workflow): void {
+    this.milestones = workflow.milestones ?? [];
+  }
+
+  progress(event: FollowEvent): void {
+    if (event.kind === 'milestone') {
+      if (this.printed.has(event.milestone)) return;
+      this.printed.add(event.milestone);
+    }
+    this.reporter.progress(event);
+  }
+
+  buildLines(lines: readonly string[]): void {
+    for (const header of headersUpTo(this.milestones, 'build', this.printed)) this.progress(header);
+    this.reporter.buildLines(lines);
+  }
+}
+
 /** Reads build logs while `running()`, reconnecting a dropped stream, until the server says the workflow ended. */
-function streamLogs(o: FollowOptions, id: string, signal: AbortSignal, running: () => boolean): LogStreaming {
+function streamLogs(o: FollowOptions, id: string, signal: AbortSignal, running: () => boolean, headers: Headers): LogStreaming {
   let markOpened = (): void => undefined;
   const opened = new Promise<void>((resolve) => (markOpened = resolve));
   const done = (async () => {
@@ -60,7 +88,7 @@ function streamLogs(o: FollowOptions, id: string, signal: AbortSignal, running: 
     while (!signal.aborted) {
       let end: StreamEnd;
       try {
-        end = await readBuildLogs({ baseUrl: o.baseUrl, token: o.token, workflowId: id, signal, onLines: (lines) => o.reporter.buildLines(lines), onOpen: markOpened });
+        end = await readBuildLogs({ baseUrl: o.baseUrl, token: o.token, workflowId: id, signal, onLines: (lines) => headers.buildLines(lines), onOpen: markOpened });
       } catch (err) {
         markOpened();
         if (signal.aborted) return;
@@ -90,17 +118,21 @@ export async function followWorkflow(o: FollowOptions, id: string): Promise<Work
   const deadline = Date.now() + o.timeoutMs;
   const stop = new AbortController();
   let completed = false;
-  const logs = streamLogs(o, id, stop.signal, () => !completed);
+  const headers = new Headers(o.reporter);
+  const logs = streamLogs(o, id, stop.signal, () => !completed, headers);
   try {
     await atMost(logs.opened, LOG_OPEN_MS);
+    // Its milestones before it starts, so that the first build line already has its header.
+    headers.know(await snapshot(o.workflows, id));
     await o.start?.();
     let before: Workflow | undefined;
     for (;;) {
       const after = await snapshot(o.workflows, id);
+      headers.know(after);
       for (const event of progressBetween(before, after)) {
         // The last build lines belong before the verdict, when the stream delivers them in time.
         if (event.kind === 'completed') await atMost(logs.done, LOG_DRAIN_MS);
-        o.reporter.progress(event);
+        headers.progress(event);
       }
       if (after.workflow_completed === true) {
         completed = true;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CliError } from '../core/errors.js';
-import { labels, unitsNamed, wholeNumber } from '../core/inputs.js';
+import { labels, unitOptionValues, unitsNamed, wholeNumber } from '../core/inputs.js';
 import { formatTable } from '../core/table.js';
 import { inCluster, managerCalls, type HostInput } from '../manager-calls.js';
 import type { Context } from '../output.js';
@@ -117,6 +117,9 @@ async function units(ctx: Context, token: string): Promise<void> {
         { header: 'HOST', value: (u) => u.machineID },
         { header: 'DESIRED', value: (u) => u.desiredState },
         { header: 'CURRENT', value: (u) => u.currentState },
+        // `host:container` ports, and Docker's health (`-` without a HEALTHCHECK in the image).
+        { header: 'PORTS', value: (u) => unitOptionValues(u, 'Port').join(',') || null },
+        { header: 'HEALTH', value: (u) => unitOptionValues(u, 'Health').find((h) => h !== 'none') ?? null },
       ],
       list,
       `no units in cluster ${token}`,

@@ -52,6 +52,10 @@ export function unitsNamed<U extends { readonly name: string }>(units: readonly 
   return units.filter((u) => u.name.startsWith(`${name}@`) || u.name === `${name}.service`);
 }
 
+/** The values of a unit's option rows named `name` (the FleetManager's `X-Docker` `Port`, `Health`...), in order. */
+export const unitOptionValues = (unit: { readonly options: ReadonlyArray<{ readonly name: string; readonly value: string }> }, name: string): string[] =>
+  unit.options.filter((o) => o.name === name).map((o) => o.value);
+
 /** `<authority>`: `hostname:port`, the port after the last colon. */
 export function authoritySpec(text: string, argument = '<authority>'): { hostname: string; port: number } {
   const match = /^([^\s:/]+):(\d{1,5})$/.exec(text.trim());

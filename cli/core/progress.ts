@@ -60,6 +60,17 @@ export function progressBetween(before: WorkflowView | undefined, after: Workflo
   return events;
 }
 
+/**
+ * The milestone headers due before a line of `milestone` (a build log line arrives as the build runs, often before
+ * the next poll shows its milestone started): it and the milestones before it, those not in `printed`.
+ */
+export function headersUpTo(milestones: readonly string[], milestone: string, printed: ReadonlySet<string>): FollowEvent[] {
+  const at = milestones.indexOf(milestone);
+  return milestones
+    .slice(0, at + 1)
+    .flatMap((m, i) => (printed.has(m) ? [] : [{ kind: 'milestone' as const, milestone: m, position: i + 1, total: milestones.length }]));
+}
+
 /** `[OA][<id>][<repo>] ` starts every event-log line (reference §5.5); the follower names the workflow once. */
 const EVENT_PREFIX = /^\[OA\]\[[^\]]*\]\[[^\]]*\]\s*/;
 

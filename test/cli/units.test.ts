@@ -9,9 +9,10 @@ import { captureLogs } from '../helpers/log-capture.js';
  * the cluster's exchange answering as the real one does (actors/fleet-manager/messages.ts).
  */
 
+const option = (name: string, value: string) => ({ section: 'X-Docker', name, value });
 const UNITS = [
-  { name: 'hello@1.service', options: [], desiredState: 'launched', currentState: 'launched', machineID: 'local' },
-  { name: 'hello@2.service', options: [], desiredState: 'launched', currentState: 'inactive', machineID: 'edge' },
+  { name: 'hello@1.service', options: [option('Health', 'none'), option('Port', '20000:8080/tcp')], desiredState: 'launched', currentState: 'launched', machineID: 'local' },
+  { name: 'hello@2.service', options: [option('Health', 'unhealthy'), option('Port', '20001:8080/tcp'), option('Port', '20002:9090/tcp')], desiredState: 'launched', currentState: 'inactive', machineID: 'edge' },
   { name: 'db.service', options: [], desiredState: 'launched', currentState: 'launched', machineID: 'local' },
 ];
 
@@ -51,14 +52,14 @@ describe('openaperture units and logs', function () {
     await fleetManager?.cancel();
   });
 
-  it('units lists what the FleetManager reports', async () => {
+  it('units lists what the FleetManager reports, with each unit host ports and Docker health', async () => {
     const r = await cli('units', 'fleet');
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout.trimEnd().split('\n')).to.deep.equal([
-      'UNIT             HOST   DESIRED   CURRENT',
-      'hello@1.service  local  launched  launched',
-      'hello@2.service  edge   launched  inactive',
-      'db.service       local  launched  launched',
+    expect(r.stdout.trimEnd().split('\n').map((l) => l.trimEnd())).to.deep.equal([
+      'UNIT             HOST   DESIRED   CURRENT   PORTS                          HEALTH',
+      'hello@1.service  local  launched  launched  20000:8080/tcp                 -',
+      'hello@2.service  edge   launched  inactive  20001:8080/tcp,20002:9090/tcp  unhealthy',
+      'db.service       local  launched  launched  -                              -',
     ]);
   });
 

@@ -41,13 +41,15 @@ export function primaryIpOf(dockerUrl: string): string {
 export const machineOf = (host: HostRow): Machine => ({ id: host.name, primaryIP: primaryIpOf(host.docker_url), metadata: { ...host.labels } });
 
 /**
- * The unit's make-up as Fleet-style option rows. Environment rows carry variable names only: the route is open to
+ * The unit's make-up as Fleet-style option rows (image, Docker health, command, `host:container` ports). Environment rows carry variable names only: the route is open to
  * viewers, and a product environment's private values must never reach them (design §2, secrets).
  */
 export function unitOptions(c: UnitContainer): UnitOption[] {
   const row = (section: string, name: string, value: string): UnitOption => ({ section, name, value });
   return [
     row('X-Docker', 'Image', c.image),
+    // Docker's health of the container: healthy, unhealthy or starting under the image's HEALTHCHECK, `none` without.
+    row('X-Docker', 'Health', c.health),
     ...(c.command.length > 0 ? [row('Service', 'ExecStart', c.command.join(' '))] : []),
     ...c.ports.map((p) => row('X-Docker', 'Port', `${p.hostPort}:${p.containerPort}`)),
     ...c.env.map((e) => row('Service', 'Environment', e.split('=', 1)[0] ?? e)),

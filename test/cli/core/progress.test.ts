@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { progressBetween, renderFollowEvent, statusOf, type FollowEvent, type WorkflowView } from '../../../cli/core/progress.js';
+import { headersUpTo, progressBetween, renderFollowEvent, statusOf, type FollowEvent, type WorkflowView } from '../../../cli/core/progress.js';
 
 const base: WorkflowView = {
   id: 'w1',
@@ -74,6 +74,19 @@ describe('cli/core/progress', () => {
       { name: 'no milestones list', before: undefined, after: at({ milestones: null, current_step: 'build' }), events: [] },
     ];
     for (const c of cases) it(c.name, () => expect(progressBetween(c.before, c.after)).to.deep.equal(c.events));
+  });
+
+  describe('headersUpTo', () => {
+    const all = ['config', 'build', 'deploy'];
+    it('the headers a build line needs first: build and those before it, none printed twice', () => {
+      expect(headersUpTo(all, 'build', new Set())).to.deep.equal([milestone('config', 1), milestone('build', 2)]);
+      expect(headersUpTo(all, 'build', new Set(['config']))).to.deep.equal([milestone('build', 2)]);
+      expect(headersUpTo(all, 'build', new Set(['config', 'build']))).to.deep.equal([]);
+    });
+    it('none for a milestone the workflow does not have, or before its milestones are known', () => {
+      expect(headersUpTo(['deploy'], 'build', new Set())).to.deep.equal([]);
+      expect(headersUpTo([], 'build', new Set())).to.deep.equal([]);
+    });
   });
 
   describe('renderFollowEvent', () => {

@@ -30,9 +30,10 @@ describe('FleetManager core: reply rows', () => {
     expect(Machine.safeParse(m).success).to.equal(true);
   });
 
-  it('options describe image, command, ports and environment names, never environment values', () => {
+  it('options describe image, health, command, ports and environment names, never environment values', () => {
     expect(unitOptions(container)).to.deep.equal([
       { section: 'X-Docker', name: 'Image', value: '127.0.0.1:5000/hello:abc' },
+      { section: 'X-Docker', name: 'Health', value: container.health },
       { section: 'Service', name: 'ExecStart', value: 'sh -c serve' },
       { section: 'X-Docker', name: 'Port', value: '45000:8080/tcp' },
       { section: 'Service', name: 'Environment', value: 'PATH' },
