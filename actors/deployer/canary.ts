@@ -1,6 +1,6 @@
 import { canaryWeights, judge, observe, watchFrom, type CanarySample, type CanarySpec, type CanaryVerdict } from './core/canary.js';
 import type { PlannedRoute } from './core/plan.js';
-import type { Backend, RouteKeeper } from './routes.js';
+import { addressOf, authorityOf, type Backend, type RouteKeeper } from './routes.js';
 import type { CountersReply } from '../router/messages.js';
 import { sleep } from '../../runtime/core/promises.js';
 
@@ -46,8 +46,8 @@ async function watchWindow(deps: CanaryDeps, route: PlannedRoute, spec: CanarySp
 
 /** The canary `unit` at `backend` (healthy, not yet in the route) through its window. */
 export async function runCanary(deps: CanaryDeps, unit: string, route: PlannedRoute, spec: CanarySpec, backend: Backend): Promise<CanaryOutcome> {
-  const authority = `${route.hostname}:${route.port}`;
-  const address = `${backend.host}:${backend.port}`;
+  const authority = authorityOf(route);
+  const address = addressOf(backend);
   const peers = await deps.routes.peers(route, backend);
   if (peers.length === 0) {
     await deps.notify(`Canary of ${unit} skipped: no other instance serves route ${authority} to compare it with`);

@@ -22,7 +22,6 @@ export const LABELS = {
 /** The Fleet-style unit name of an instance (reference §7.1: `<base>@<i>.service`). */
 export const unitInstanceName = (unit: string, instance: number): string => `${unit}@${instance}.service`;
 
-
 /** Where clients reach an authority: `http://<hostname>:<port>/`, without the `:80`. */
 export const authorityUrl = (a: { readonly hostname: string; readonly port: number }): string => `http://${a.hostname}${a.port === 80 ? '' : `:${a.port}`}/`;
 

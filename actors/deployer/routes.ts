@@ -42,8 +42,8 @@ export interface RouteKeeper {
   counters(route: UnitRoute): Promise<CountersReply>;
 }
 
-const addressOf = (b: Backend): string => `${b.host}:${b.port}`;
-const authorityOf = (route: UnitRoute): string => `${route.hostname}:${route.port}`;
+export const addressOf = (b: Backend): string => `${b.host}:${b.port}`;
+export const authorityOf = (route: UnitRoute): string => `${route.hostname}:${route.port}`;
 
 /** Where a deploy's routes go: the exchange of its router, and the product and environment it deploys. */
 export interface RouteTarget {
